@@ -1,0 +1,58 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { StandardSchemaValidationPipe } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { BootstrapService } from './bootstrap.service.js';
+import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { HttpMetricsInterceptor } from './common/http-metrics.interceptor.js';
+import { APP_CONFIG, type AppConfig, loadConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { HospitalsModule } from './hospitals/hospitals.module.js';
+import { RedisModule } from './redis/redis.module.js';
+import { StudiesModule } from './studies/studies.module.js';
+import { TenancyModule } from './tenancy/tenancy.module.js';
+import { UsersModule } from './users/users.module.js';
+import { WorklistModule } from './worklist/worklist.module.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.LOG_LEVEL,
+          // The request id comes from requestContextMiddleware, which runs first.
+          genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' || req.url === '/metrics' },
+          customProps: () => ({ service: 'teleread-backend' }),
+        },
+      }),
+    }),
+    DatabaseModule,
+    RedisModule,
+    HealthModule,
+    TenancyModule,
+    AuditModule,
+    AuthModule,
+    UsersModule,
+    HospitalsModule,
+    StudiesModule,
+    WorklistModule,
+  ],
+  providers: [
+    BootstrapService,
+    { provide: APP_PIPE, useValue: new StandardSchemaValidationPipe() },
+    { provide: APP_FILTER, useClass: HttpExceptionFilter },
+    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+  ],
+})
+export class AppModule {}
+
+export { loadConfig };

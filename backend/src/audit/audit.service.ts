@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { requestContext } from '../common/request-context.js';
+import { principalId } from '../common/principal.js';
+import type { AuditEvent } from '../generated/prisma/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { AuditRepository, type AuditQuery } from './audit.repository.js';
+import type { AuditEntry } from './audit.types.js';
+
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(private readonly repository: AuditRepository) {}
+
+  /**
+   * Appends the event(s) for the current caller. Awaited by callers on purpose:
+   * patient data is not returned unless its access was written down.
+   */
+  async record(entry: AuditEntry): Promise<void> {
+    const ctx = requestContext.current();
+    const p = ctx?.principal;
+    const base: Prisma.AuditEventCreateManyInput = {
+      actorKind: p ? p.kind : 'ANONYMOUS',
+      actorId: p ? principalId(p) : null,
+      actorRole: p ? (p.kind === 'USER' ? p.role : 'API_KEY') : null,
+      actorName: p ? (p.kind === 'USER' ? p.email : p.name) : null,
+      action: entry.action,
+      objectType: entry.objectType,
+      objectId: entry.objectId ?? null,
+      hospitalId: entry.hospitalId ?? (p?.kind === 'API_KEY' ? p.hospitalId : null),
+      sourceIp: ctx?.sourceIp ?? null,
+      outcome: entry.outcome ?? 'SUCCESS',
+      requestId: ctx?.requestId ?? null,
+      detail: (entry.detail ?? undefined) as Prisma.InputJsonValue | undefined,
+    };
+    const patients = [...new Set(entry.patientIds ?? [])];
+    const rows = patients.length ? patients.map((patientId) => ({ ...base, patientId })) : [base];
+    try {
+      await this.repository.append(rows);
+    } catch (err) {
+      this.logger.error({ err, action: entry.action }, 'audit write failed');
+      throw err;
+    }
+  }
+
+  search(q: AuditQuery) {
+    return this.repository.search(q);
+  }
+
+  /** IHE/FHIR R4 AuditEvent representation (DICOM audit vocabulary where it fits). */
+  toFhir(e: AuditEvent): Record<string, unknown> {
+    const read = /\.(read|search)$/.test(e.action);
+    return {
+      resourceType: 'AuditEvent',
+      id: e.id.toString(),
+      type: {
+        system: 'http://dicom.nema.org/resources/ontology/DCM',
+        code: read ? '110106' : '110110',
+        display: read ? 'Export' : 'Patient Record',
+      },
+      subtype: [{ system: 'urn:teleread:audit-action', code: e.action }],
+      action: read ? 'R' : e.action.endsWith('.create') ? 'C' : 'E',
+      recorded: e.at.toISOString(),
+      outcome: e.outcome === 'SUCCESS' ? '0' : e.outcome === 'DENIED' ? '4' : '8',
+      agent: [
+        {
+          type: { text: e.actorKind },
+          who: e.actorId ? { identifier: { system: 'urn:teleread:actor', value: e.actorId }, display: e.actorName ?? undefined } : undefined,
+          role: e.actorRole ? [{ text: e.actorRole }] : undefined,
+          requestor: true,
+          network: e.sourceIp ? { address: e.sourceIp, type: '2' } : undefined,
+        },
+      ],
+      source: { observer: { display: 'Teleread' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4' }] },
+      entity: [
+        ...(e.patientId
+          ? [{ what: { reference: `Patient/${e.patientId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1' } }]
+          : []),
+        ...(e.objectId
+          ? [{ what: { identifier: { system: `urn:teleread:${e.objectType}`, value: e.objectId } }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' } }]
+          : []),
+      ],
+      extension: e.requestId ? [{ url: 'urn:teleread:request-id', valueString: e.requestId }] : undefined,
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import type { AuditOutcome } from '../generated/prisma/enums.js';
+
+/** Audit actions, named object.verb. Extend here so the list stays greppable. */
+export type AuditAction =
+  | 'auth.login'
+  | 'auth.refresh'
+  | 'auth.logout'
+  | 'study.search'
+  | 'study.read'
+  | 'worklist.read'
+  | 'worklist.item.read'
+  | 'audit.search'
+  | 'audit.export'
+  | 'user.create'
+  | 'hospital.create'
+  | 'apikey.create'
+  | 'archive.create';
+
+export interface AuditEntry {
+  action: AuditAction;
+  objectType: string;
+  objectId?: string | null;
+  /** Patients whose data was touched: one event per patient so per-patient queries are exact. */
+  patientIds?: readonly string[];
+  hospitalId?: string | null;
+  outcome?: AuditOutcome;
+  detail?: Record<string, unknown>;
+}

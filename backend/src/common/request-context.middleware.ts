@@ -1,0 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { requestContext } from './request-context.js';
+
+const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Opens the request context (request id, client address) that logs, audit and tenancy read. */
+export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const incoming = req.headers['x-request-id'];
+  const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
+  (req as Request & { id: string }).id = requestId;
+  res.setHeader('x-request-id', requestId);
+  requestContext.run({ requestId, sourceIp: req.ip ?? null }, next);
+}
