@@ -42,7 +42,7 @@ export interface TestApp {
 export const TEST_ENV = {
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_TIME_COST: '1',
-  LOG_LEVEL: 'silent',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   NODE_ENV: 'test',
 };
 
@@ -53,7 +53,7 @@ export async function startApp(databaseUrl: string, env: Record<string, string> 
     .overrideProvider(APP_CONFIG)
     .useValue(config)
     .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: process.env.TEST_LOG_LEVEL ? undefined : false });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Roles } from '../common/decorators.js';
-import { Paging } from '../common/schemas.js';
+import { IsoDate, Paging } from '../common/schemas.js';
 import { AuditService } from './audit.service.js';
 
 const AuditQuerySchema = z.strictObject({
@@ -12,8 +12,8 @@ const AuditQuerySchema = z.strictObject({
   hospitalId: z.uuid().optional(),
   action: z.string().max(64).optional(),
   outcome: z.enum(['SUCCESS', 'DENIED', 'FAILURE']).optional(),
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
 });
 type AuditQueryDto = z.infer<typeof AuditQuerySchema>;
 

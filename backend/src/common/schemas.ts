@@ -8,6 +8,16 @@ export const Paging = {
 
 export const UuidParam = z.uuid({ error: 'must be a UUID' });
 
-/** Route parameters that are ids: a malformed id is simply not found. */
-export const IdParams = z.object({ id: z.string() });
 export const isUuid = (value: string) => UuidParam.safeParse(value).success;
+
+/** Matches no row: what a malformed id becomes, so it is answered like any unknown id (404). */
+const NO_SUCH_ID = '00000000-0000-0000-0000-000000000000';
+const EntityId = z.string().transform((id) => (isUuid(id) ? id : NO_SUCH_ID));
+
+/** Route parameters that are ids: a malformed id is simply not found. */
+export const IdParams = z.object({ id: EntityId });
+
+/** ISO 8601 date or date-time (with offset) → Date; documented as a string in OpenAPI. */
+export const IsoDate = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time' })
+  .transform((s) => new Date(s));

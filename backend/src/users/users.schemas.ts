@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IsoDate } from '../common/schemas.js';
 
 export const SUBSPECIALTIES = ['NEURO', 'MSK', 'CHEST', 'BODY', 'BREAST', 'CARDIAC', 'PEDIATRIC', 'NUCLEAR', 'INTERVENTIONAL', 'GENERAL'] as const;
 
@@ -14,10 +15,10 @@ export const CreateUserSchema = z
       .max(SUBSPECIALTIES.length)
       .optional(),
     licenses: z
-      .array(z.strictObject({ jurisdiction: z.string().trim().min(2).max(32), expiresAt: z.coerce.date() }))
+      .array(z.strictObject({ jurisdiction: z.string().trim().min(2).max(32), expiresAt: IsoDate }))
       .max(100)
       .optional(),
-    privileges: z.array(z.strictObject({ hospitalId: z.uuid(), expiresAt: z.coerce.date() })).max(500).optional(),
+    privileges: z.array(z.strictObject({ hospitalId: z.uuid(), expiresAt: IsoDate })).max(500).optional(),
   })
   .superRefine((u, ctx) => {
     if (u.role === 'HOSPITAL_STAFF' && !u.hospitalId) {

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
+import { seedWorld, type World } from './fixtures.js';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let t: TestApp;
+let world: World;
+let api: ReturnType<typeof client>;
+let admin: string;
+let radAB: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  t = await startApp(db.url);
+  world = await seedWorld(t.prisma);
+  api = client(t.baseUrl);
+  admin = (await api.login('admin@test.example')).accessToken;
+  radAB = (await api.login('rad.ab@test.example')).accessToken;
+});
+afterAll(async () => {
+  await t?.close();
+  await db?.drop();
+});
+
+const eventsFor = (requestId: string) => t.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { id: 'asc' } });
+
+describe('every patient-data read is audited', () => {
+  const reads = () => [
+    ['study read', `/api/studies/${world.cases.a.study.studyInstanceUid}`, 'study.read', [world.cases.a.patient.id]],
+    ['study search', '/api/studies', 'study.search', [world.cases.a.patient.id, world.cases.b.patient.id]],
+    ['worklist', '/api/worklist', 'worklist.read', [world.cases.a.patient.id, world.cases.b.patient.id]],
+    ['worklist item', `/api/worklist/${world.cases.b.item.id}`, 'worklist.item.read', [world.cases.b.patient.id]],
+  ] as const;
+
+  for (const i of [0, 1, 2, 3]) {
+    it(`writes who, role, action, patient, time, address and request id: ${['study read', 'study search', 'worklist', 'worklist item'][i]}`, async () => {
+      const [, path, action, patients] = reads()[i];
+      const before = new Date();
+      const r = await api.get(path, { token: radAB, headers: { 'x-request-id': `req-${action}-${i}` } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-request-id')).toBe(`req-${action}-${i}`);
+      const events = await eventsFor(`req-${action}-${i}`);
+      expect(events.map((e) => e.patientId).sort()).toEqual([...patients].sort());
+      for (const e of events) {
+        expect(e).toMatchObject({ action, actorKind: 'USER', actorId: world.users.radAB.id, actorRole: 'RADIOLOGIST', outcome: 'SUCCESS', sourceIp: '127.0.0.1' });
+        expect(e.at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+      }
+    });
+  }
+
+  it('records a failed attempt on a study outside the scope', async () => {
+    const staff = (await api.login('staff.a@test.example')).accessToken;
+    const r = await api.get(`/api/studies/${world.cases.b.study.studyInstanceUid}`, { token: staff, headers: { 'x-request-id': 'req-foreign' } });
+    expect(r.status).toBe(404);
+    const [event] = await eventsFor('req-foreign');
+    expect(event).toMatchObject({ action: 'study.read', outcome: 'FAILURE', actorId: world.users.staffA.id, objectId: world.cases.b.study.studyInstanceUid });
+  });
+});
+
+describe('the audit log is append-only', () => {
+  it('refuses UPDATE, DELETE and TRUNCATE at the database', async () => {
+    const [first] = await t.prisma.auditEvent.findMany({ take: 1 });
+    await expect(t.prisma.auditEvent.update({ where: { id: first.id }, data: { action: 'tampered' } })).rejects.toThrow(/append-only/);
+    await expect(t.prisma.auditEvent.delete({ where: { id: first.id } })).rejects.toThrow(/append-only/);
+    await expect(t.prisma.$executeRawUnsafe('TRUNCATE "AuditEvent"')).rejects.toThrow(/append-only/);
+    expect((await t.prisma.auditEvent.findUniqueOrThrow({ where: { id: first.id } })).action).toBe(first.action);
+  });
+});
+
+describe('GET /api/audit', () => {
+  it('filters by patient and action, newest first, for admins', async () => {
+    const r = await api.get(`/api/audit?patientId=${world.cases.a.patient.id}&action=study.read`, { token: admin });
+    expect(r.status).toBe(200);
+    expect(r.body.total).toBeGreaterThanOrEqual(1);
+    for (const e of r.body.items) expect(e).toMatchObject({ patientId: world.cases.a.patient.id, action: 'study.read' });
+    const ids = r.body.items.map((e: { id: string }) => BigInt(e.id));
+    expect([...ids].sort((a, b) => (a < b ? 1 : -1))).toEqual(ids);
+  });
+
+  it('rejects unknown filters and bad dates with 400', async () => {
+    expect((await api.get('/api/audit?colour=red', { token: admin })).status).toBe(400);
+    const bad = await api.get('/api/audit?from=yesterday', { token: admin });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.message)).toContain('from');
+  });
+
+  it('exports FHIR R4 AuditEvent resources', async () => {
+    const r = await api.get(`/api/audit/fhir?patientId=${world.cases.b.patient.id}`, { token: admin });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ resourceType: 'Bundle', type: 'searchset' });
+    const resource = r.body.entry[0].resource;
+    expect(resource.resourceType).toBe('AuditEvent');
+    expect(resource.entity).toContainEqual(expect.objectContaining({ what: { reference: `Patient/${world.cases.b.patient.id}` } }));
+    expect(resource.agent[0]).toMatchObject({ requestor: true, network: { address: '127.0.0.1' } });
+    expect(['0', '4', '8']).toContain(resource.outcome);
+    expect(Date.parse(resource.recorded)).not.toBeNaN();
+  });
+
+  it('audits the audit search itself', async () => {
+    await api.get('/api/audit', { token: admin, headers: { 'x-request-id': 'req-audit-search' } });
+    const [event] = await eventsFor('req-audit-search');
+    expect(event).toMatchObject({ action: 'audit.search', actorId: world.users.admin.id });
+  });
+});
