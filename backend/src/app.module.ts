@@ -8,12 +8,13 @@ import { AuthModule } from './auth/auth.module.js';
 import { BootstrapService } from './bootstrap.service.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor.js';
-import { APP_CONFIG, type AppConfig, loadConfig } from './config/config.js';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HospitalsModule } from './hospitals/hospitals.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { StorageModule } from './storage/storage.module.js';
 import { StudiesModule } from './studies/studies.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -37,6 +38,7 @@ import { WorklistModule } from './worklist/worklist.module.js';
     }),
     DatabaseModule,
     RedisModule,
+    StorageModule,
     HealthModule,
     TenancyModule,
     AuditModule,
@@ -54,5 +56,3 @@ import { WorklistModule } from './worklist/worklist.module.js';
   ],
 })
 export class AppModule {}
-
-export { loadConfig };

@@ -1,0 +1,31 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  sizeBytes: number;
+  /** Hex SHA-256 of the bytes as stored. */
+  sha256: string;
+}
+
+/**
+ * Where DICOM Part-10 files live. Keys are relative paths chosen by the caller
+ * (hospital/study/series/instance), never user input. The file system store is
+ * the default; an object store (S3) implements the same four calls.
+ */
+export interface ImageStore {
+  /** Writes atomically: readers see the whole object or nothing, never a partial file. */
+  put(key: string, data: Buffer | Readable): Promise<StoredObject>;
+  read(key: string): Readable;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+
+export const IMAGE_STORE = Symbol('IMAGE_STORE');
+
+/** Storage key of one instance: hospital / study / series / SOP instance. */
+export function instanceKey(hospitalId: string, studyUid: string, seriesUid: string, sopUid: string): string {
+  for (const part of [studyUid, seriesUid, sopUid]) {
+    if (!/^[0-9.]{1,64}$/.test(part)) throw new Error(`not a DICOM UID: ${part}`);
+  }
+  if (!/^[0-9a-f-]{36}$/.test(hospitalId)) throw new Error(`not a hospital id: ${hospitalId}`);
+  return `${hospitalId}/${studyUid}/${seriesUid}/${sopUid}.dcm`;
+}
