@@ -10,5 +10,11 @@ export function requestContextMiddleware(req: Request, res: Response, next: Next
   const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
   (req as Request & { id: string }).id = requestId;
   res.setHeader('x-request-id', requestId);
-  requestContext.run({ requestId, sourceIp: req.ip ?? null }, next);
+  requestContext.run({ requestId, sourceIp: clientAddress(req.ip) }, next);
+}
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; audit the plain address. */
+export function clientAddress(ip: string | undefined): string | null {
+  if (!ip) return null;
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
