@@ -12,6 +12,7 @@ export DATABASE_URL="${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/telere
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export STORAGE_DIR="${STORAGE_DIR:-$ROOT/var/storage}"
 export PORT="${PORT:-4000}"
+export NEXT_TELEMETRY_DISABLED="${NEXT_TELEMETRY_DISABLED:-1}"
 WEB_PORT="${WEB_PORT:-3000}"
 PEERS="${PEERS:-$ROOT/../shared/peers}"
 

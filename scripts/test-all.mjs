@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// No phoning home from Next.js builds on CI (the network is closed anyway).
+process.env.NEXT_TELEMETRY_DISABLED ??= '1';
 const only = process.argv.slice(2); // e.g. `npm test -- backend`
 
 function run(cmd, args, opts = {}) {

@@ -1,0 +1,45 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import { useAuth } from '@/lib/auth';
+import { NAV_LINKS, ROLE_HOME } from '@/lib/roles';
+
+export function TopBar() {
+  const { user, signOut } = useAuth();
+  const pathname = usePathname();
+  if (!user) return null;
+  const links = NAV_LINKS.filter((l) => l.roles.includes(user.role));
+
+  return (
+    <header className="topbar">
+      <Link href={ROLE_HOME[user.role]} className="brand">
+        Teleread
+      </Link>
+      <nav className="topnav" aria-label="Main">
+        {links.map((l) => (
+          <Link key={l.href} href={l.href} className={pathname.startsWith(l.href) ? 'active' : undefined}>
+            {l.label}
+          </Link>
+        ))}
+      </nav>
+      <div className="who">
+        <span className="who-name">{user.displayName || user.email}</span>
+        <span className="who-email" data-testid="current-user">
+          {user.email}
+        </span>
+        <span className="role-chip" data-testid="current-role">
+          {user.role}
+        </span>
+        {user.role === 'HOSPITAL_STAFF' && user.hospitalName && (
+          <span className="who-hospital" data-testid="current-hospital">
+            {user.hospitalName}
+          </span>
+        )}
+        <button type="button" className="btn btn-small btn-ghost" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,73 @@
+/** DICOM PN "FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX" → "FAMILY, GIVEN MIDDLE". */
+export function formatPersonName(pn: string | null | undefined): string {
+  if (!pn) return '—';
+  const alphabetic = pn.split('=')[0] ?? pn;
+  if (!alphabetic.includes('^')) return alphabetic.trim() || '—';
+  const [family = '', given = '', middle = '', prefix = '', suffix = ''] = alphabetic.split('^').map((s) => s.trim());
+  const first = [prefix, given, middle].filter(Boolean).join(' ');
+  const name = [family, first].filter(Boolean).join(', ');
+  return (suffix ? `${name} ${suffix}` : name) || '—';
+}
+
+/** DICOM DA "YYYYMMDD" → "YYYY-MM-DD". */
+export function formatDicomDate(da: string | null | undefined): string {
+  if (!da) return '—';
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(da.trim());
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : da;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** ISO timestamp → "2026-11-23 14:05" in the browser's time zone. */
+export function formatDateTime(iso: string | null | undefined, withSeconds = false): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}${withSeconds ? `:${pad(d.getSeconds())}` : ''}`;
+  return `${date} ${time}`;
+}
+
+/** Duration → "2d 4h", "1h 05m", "12m 05s", "45s". */
+export function formatDuration(ms: number): string {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${pad(m)}m`;
+  if (m > 0) return `${m}m ${pad(s % 60)}s`;
+  return `${s % 60}s`;
+}
+
+export interface TimeLeft {
+  text: string;
+  /** Less than 20 % of the turnaround window left, or overdue. */
+  critical: boolean;
+  overdue: boolean;
+}
+
+/** Turnaround clock of a case received at `receivedAt`, due at `dueAt`. */
+export function timeLeft(receivedAt: string, dueAt: string, now: number): TimeLeft {
+  const due = Date.parse(dueAt);
+  const received = Date.parse(receivedAt);
+  if (Number.isNaN(due)) return { text: '—', critical: false, overdue: false };
+  const left = due - now;
+  if (left <= 0) {
+    const late = now - due;
+    // Overdue is shown to the minute: "overdue 12m", "overdue 1h 05m".
+    const text = late < 60_000 ? 'overdue <1m' : `overdue ${formatDuration(late - (late % 60_000)).replace(/ 00s$/, '')}`;
+    return { text, critical: true, overdue: true };
+  }
+  const window = Number.isNaN(received) ? NaN : due - received;
+  const critical = window > 0 ? left < window * 0.2 : false;
+  return { text: formatDuration(left), critical, overdue: false };
+}
+
+export function joinOrDash(values: readonly string[] | null | undefined): string {
+  return values && values.length ? values.join(', ') : '—';
+}
+
+export function orDash(value: string | number | null | undefined): string {
+  return value === null || value === undefined || value === '' ? '—' : String(value);
+}
