@@ -16,6 +16,10 @@ const EnvSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   STUDY_STABLE_SECONDS: z.coerce.number().int().min(1).default(30),
+  /** BullMQ key prefix; separate platforms (or test runs) sharing one Redis use different ones. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _').default('teleread'),
+  /** Run queue workers in this process (several API replicas may share the work). */
+  WORKERS_ENABLED: z.stringbool().default(true),
   /** HMAC key for access tokens; when unset a key is generated once and kept in the database. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(900),

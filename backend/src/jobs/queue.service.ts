@@ -1,0 +1,59 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { requestContext } from '../common/request-context.js';
+import type { JobPayloads, QueueName } from './jobs.js';
+
+/**
+ * BullMQ queues and workers over one blocking-safe Redis connection per role.
+ * Processors run inside a request context (principal-less, requestId = job id),
+ * so audit and logs can tell which job did what.
+ */
+@Injectable()
+export class QueueService implements OnApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly workers: Worker[] = [];
+  private readonly connection: Redis;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on.
+    this.connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.connection.on('error', () => undefined);
+  }
+
+  queue<N extends QueueName>(name: N): Queue<JobPayloads[N]> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.config.QUEUE_PREFIX });
+      queue.on('error', (err) => this.logger.warn({ err, queue: name }, 'queue error'));
+      this.queues.set(name, queue);
+    }
+    return queue as Queue<JobPayloads[N]>;
+  }
+
+  add<N extends QueueName>(name: N, data: JobPayloads[N], opts?: JobsOptions) {
+    return (this.queue(name) as Queue).add(name, data, opts);
+  }
+
+  /** Registers a processor, unless workers are disabled in this process. */
+  process<N extends QueueName>(name: N, handler: (job: Job<JobPayloads[N]>) => Promise<unknown>, opts: Partial<WorkerOptions> = {}): void {
+    if (!this.config.WORKERS_ENABLED) return;
+    const worker = new Worker<JobPayloads[N]>(
+      name,
+      (job) => requestContext.run({ requestId: `job:${name}:${job.id}`, sourceIp: null }, () => handler(job)),
+      { connection: this.connection.duplicate(), prefix: this.config.QUEUE_PREFIX, concurrency: 4, ...opts },
+    );
+    worker.on('failed', (job, err) => this.logger.warn({ err, queue: name, jobId: job?.id }, 'job failed'));
+    worker.on('error', (err) => this.logger.warn({ err, queue: name }, 'worker error'));
+    this.workers.push(worker);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Let running jobs finish (BullMQ waits for them), then close the connections.
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}
