@@ -11,8 +11,13 @@ import { HttpMetricsInterceptor } from './common/http-metrics.interceptor.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DicomwebModule } from './dicomweb/dicomweb.module.js';
+import { DimseModule } from './dimse/dimse.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HospitalsModule } from './hospitals/hospitals.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { OrdersModule } from './orders/orders.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { StudiesModule } from './studies/studies.module.js';
@@ -39,6 +44,7 @@ import { WorklistModule } from './worklist/worklist.module.js';
     DatabaseModule,
     RedisModule,
     StorageModule,
+    JobsModule,
     HealthModule,
     TenancyModule,
     AuditModule,
@@ -47,6 +53,10 @@ import { WorklistModule } from './worklist/worklist.module.js';
     HospitalsModule,
     StudiesModule,
     WorklistModule,
+    IngestModule,
+    DimseModule,
+    OrdersModule,
+    DicomwebModule,
   ],
   providers: [
     BootstrapService,

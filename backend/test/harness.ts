@@ -1,5 +1,9 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import pg from 'pg';
@@ -48,7 +52,19 @@ export const TEST_ENV = {
 
 /** Boots the real application on an ephemeral port against the given database. */
 export async function startApp(databaseUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const config = loadConfig({ ...process.env, ...TEST_ENV, DATABASE_URL: databaseUrl, PORT: '0', ...env });
+  // Private image store and queue namespace per app, so test files never see each other's work.
+  const storageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'teleread-store-'));
+  const queuePrefix = `test_${randomBytes(4).toString('hex')}`;
+  const config = loadConfig({
+    ...process.env,
+    ...TEST_ENV,
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    DICOM_PORT: '0',
+    STORAGE_DIR: storageDir,
+    QUEUE_PREFIX: queuePrefix,
+    ...env,
+  });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(APP_CONFIG)
     .useValue(config)
@@ -62,7 +78,20 @@ export async function startApp(databaseUrl: string, env: Record<string, string> 
     baseUrl: `http://127.0.0.1:${address.port}`,
     prisma: app.get(PrismaService),
     config,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 1000, lazyConnect: true });
+      try {
+        await redis.connect();
+        const keys = await redis.keys(`${queuePrefix}:*`);
+        if (keys.length) await redis.del(...keys);
+      } catch {
+        /* that Redis is gone (a test stopped it): nothing to clean */
+      } finally {
+        redis.disconnect();
+      }
+      if (!env.STORAGE_DIR) await fs.rm(storageDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -46,8 +46,8 @@ beforeAll(async () => {
   t = await startApp(db.url, { REDIS_URL: `redis://127.0.0.1:${port}` });
 });
 afterAll(async () => {
-  redis?.kill('SIGKILL');
   await t?.close();
+  redis?.kill('SIGKILL');
   await db?.drop();
 });
 

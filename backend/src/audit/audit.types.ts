@@ -14,7 +14,12 @@ export type AuditAction =
   | 'user.create'
   | 'hospital.create'
   | 'apikey.create'
-  | 'archive.create';
+  | 'archive.create'
+  | 'dicomweb.store'
+  | 'dicomweb.search'
+  | 'dicomweb.retrieve'
+  | 'dicomweb.metadata'
+  | 'order.create';
 
 export interface AuditEntry {
   action: AuditAction;

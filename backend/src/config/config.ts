@@ -7,6 +7,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' }),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** DIMSE SCP port; 0 = any free port (DimseService.port reports the one bound). */
   DICOM_PORT: z.coerce.number().int().min(0).max(65535).default(11112),
   DICOM_AET: z
     .string()

@@ -106,11 +106,6 @@ export function parseInstance(file: Buffer): ParsedInstance {
     if (!value) reject(FailureReason.DataSetDoesNotMatchSopClass, `Required attribute ${name} ${tagLabel(tag)} is missing`);
     if (value!.length > 64 || !UID.test(value!)) reject(FailureReason.DataSetDoesNotMatchSopClass, `${name} ${tagLabel(tag)} "${value}" is not a valid UID`);
   }
-  const metaSop = str('x00020003');
-  if (metaSop && metaSop !== sopInstanceUid) {
-    reject(FailureReason.DataSetDoesNotMatchSopClass, `MediaStorageSOPInstanceUID (0002,0003) ${metaSop} differs from SOPInstanceUID (0008,0018) ${sopInstanceUid}`);
-  }
-
   // Numeric strings must be numbers: a corrupt IS/DS (e.g. NumberOfFrames "1A") breaks every viewer.
   for (const [tag, el] of Object.entries(ds.elements)) {
     if ((el.vr === 'IS' || el.vr === 'DS') && el.length > 0) {
@@ -122,6 +117,11 @@ export function parseInstance(file: Buffer): ParsedInstance {
         }
       }
     }
+  }
+
+  const metaSop = str('x00020003');
+  if (metaSop && metaSop !== sopInstanceUid) {
+    reject(FailureReason.DataSetDoesNotMatchSopClass, `MediaStorageSOPInstanceUID (0002,0003) ${metaSop} differs from SOPInstanceUID (0008,0018) ${sopInstanceUid}`);
   }
 
   const rows = ds.uint16('x00280010') ?? null;
@@ -199,7 +199,11 @@ function decodeText(file: Buffer): { json: DicomJson; text: (tag: string) => str
   const text = (tag: string) => {
     const v = json[tag]?.Value?.[0];
     if (v === undefined || v === null || v === '') return null;
-    if (typeof v === 'object') return (v as { Alphabetic?: string }).Alphabetic || null;
+    if (typeof v === 'object') {
+      // Person name: keep every representation (alphabetic=ideographic=phonetic), as DICOM writes it.
+      const pn = v as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+      return [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '') || null;
+    }
     return String(v);
   };
   return { json, text };

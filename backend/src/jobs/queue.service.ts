@@ -38,11 +38,11 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /** Registers a processor, unless workers are disabled in this process. */
-  process<N extends QueueName>(name: N, handler: (job: Job<JobPayloads[N]>) => Promise<unknown>, opts: Partial<WorkerOptions> = {}): void {
+  process<N extends QueueName>(name: N, handler: (job: Job<JobPayloads[N]>, token?: string) => Promise<unknown>, opts: Partial<WorkerOptions> = {}): void {
     if (!this.config.WORKERS_ENABLED) return;
     const worker = new Worker<JobPayloads[N]>(
       name,
-      (job) => requestContext.run({ requestId: `job:${name}:${job.id}`, sourceIp: null }, () => handler(job)),
+      (job, token) => requestContext.run({ requestId: `job:${name}:${job.id}`, sourceIp: null }, () => handler(job, token)),
       { connection: this.connection.duplicate(), prefix: this.config.QUEUE_PREFIX, concurrency: 4, ...opts },
     );
     worker.on('failed', (job, err) => this.logger.warn({ err, queue: name, jobId: job?.id }, 'job failed'));
@@ -51,9 +51,14 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Let running jobs finish (BullMQ waits for them), then close the connections.
-    await Promise.allSettled(this.workers.map((w) => w.close()));
-    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    // Let running jobs finish (BullMQ waits for them), but never hang shutdown on a dead Redis:
+    // an unfinished job is picked up again by another worker (it is idempotent).
+    const graceful = Promise.allSettled([...this.workers.map((w) => w.close()), ...[...this.queues.values()].map((q) => q.close())]);
+    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    if ((await Promise.race([graceful.then(() => 'closed'), timeout])) !== 'closed') {
+      this.logger.warn('queues did not close within 10 s; forcing');
+      await Promise.allSettled(this.workers.map((w) => w.close(true)));
+    }
     this.connection.disconnect();
   }
 }

@@ -25,9 +25,8 @@ export class FileImageStore implements ImageStore {
   }
 
   async put(key: string, data: Buffer | Readable): Promise<StoredObject> {
-    const target = this.resolve(key);
+    this.resolve(key); // validate before writing anything
     await fs.mkdir(this.tmpDir, { recursive: true });
-    await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = path.join(this.tmpDir, randomUUID());
     const hash = createHash('sha256');
     let sizeBytes = 0;
@@ -39,15 +38,8 @@ export class FileImageStore implements ImageStore {
       },
     });
     try {
-      const out = createWriteStream(tmp, { flags: 'wx' });
-      await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, measure, out);
-      const handle = await fs.open(tmp, 'r');
-      await handle.sync();
-      await handle.close();
-      await fs.rename(tmp, target);
-      const dir = await fs.open(path.dirname(target), 'r');
-      await dir.sync();
-      await dir.close();
+      await pipeline(Buffer.isBuffer(data) ? Readable.from([data]) : data, measure, createWriteStream(tmp, { flags: 'wx' }));
+      await this.adopt(key, tmp);
     } catch (err) {
       await fs.rm(tmp, { force: true });
       throw err;
@@ -55,8 +47,22 @@ export class FileImageStore implements ImageStore {
     return { sizeBytes, sha256: hash.digest('hex') };
   }
 
-  read(key: string): Readable {
-    return createReadStream(this.resolve(key));
+  /** fsync + rename: the file must be on the store's file system (see incoming dirs). */
+  async adopt(key: string, localPath: string): Promise<void> {
+    const target = this.resolve(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const handle = await fs.open(localPath, 'r');
+    await handle.sync();
+    await handle.close();
+    await fs.rename(localPath, target);
+    const dir = await fs.open(path.dirname(target), 'r');
+    await dir.sync();
+    await dir.close();
+  }
+
+  read(key: string, range?: { start: number; end: number }): Readable {
+    if (range && range.end <= range.start) return Readable.from([]);
+    return createReadStream(this.resolve(key), range ? { start: range.start, end: range.end - 1 } : undefined);
   }
 
   async exists(key: string): Promise<boolean> {

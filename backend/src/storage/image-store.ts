@@ -14,7 +14,10 @@ export interface StoredObject {
 export interface ImageStore {
   /** Writes atomically: readers see the whole object or nothing, never a partial file. */
   put(key: string, data: Buffer | Readable): Promise<StoredObject>;
-  read(key: string): Readable;
+  /** Moves a finished local file into the store (cheaper than put for files already on disk). */
+  adopt(key: string, localPath: string): Promise<void>;
+  /** The object, or only bytes [start, end) of it (frame and bulk data reads). */
+  read(key: string, range?: { start: number; end: number }): Readable;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
 }

@@ -23,6 +23,8 @@ declare module 'dcmjs' {
     const DicomMetaDictionary: {
       denaturalizeDataset(dataset: NaturalizedDataset): DicomJsonDataset;
       naturalizeDataset(dataset: DicomJsonDataset): NaturalizedDataset;
+      /** The PS3.6 data dictionary by keyword: tag as '(GGGG,EEEE)', VR possibly 'US|SS'. */
+      nameMap: Record<string, { tag: string; vr: string; vm: string; name: string; version: string }>;
     };
   }
 

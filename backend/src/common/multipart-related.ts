@@ -1,0 +1,187 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import StreamSearch from 'streamsearch';
+
+export class MultipartError extends Error {}
+
+/** Parses `multipart/related; type="application/dicom"; boundary=...` (quoted or not, any order). */
+export function parseMultipartContentType(header: string | undefined): { boundary: string; type: string | null } {
+  if (!header || !/^\s*multipart\/related\s*(;|$)/i.test(header)) {
+    throw new MultipartError('Content-Type must be multipart/related; type="application/dicom"; boundary=...');
+  }
+  const params = new Map<string, string>();
+  // name=value or name="quoted; value" — a quoted type may itself contain ';' (Orthanc does that).
+  for (const m of header.matchAll(/;\s*([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]*)/g)) {
+    params.set(m[1].toLowerCase(), (m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[2]).trim());
+  }
+  const boundary = params.get('boundary');
+  if (!boundary || boundary.length > 200) throw new MultipartError('multipart/related Content-Type has no valid boundary parameter');
+  return { boundary, type: params.get('type') ?? null };
+}
+
+export interface ReceivedPart {
+  index: number;
+  headers: Record<string, string>;
+  /** Where the part's body was written (the consumer owns the file). */
+  path: string;
+  size: number;
+}
+
+const HEADER_LIMIT = 16 * 1024;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * Streams a multipart body to disk, one file per part, and hands each finished
+ * part to `onPart` in order (awaited, so a slow consumer slows the upload instead
+ * of buffering it). Memory stays at one network chunk whatever the request size.
+ * Tolerates a first boundary without leading CRLF, transport padding after
+ * boundaries and parts without Content-Length. Throws MultipartError when the
+ * body is cut off; parts completed before that have already been handed over.
+ */
+export async function receiveMultipart(
+  source: Readable | AsyncIterable<Buffer>,
+  boundary: string,
+  newPath: () => string,
+  onPart: (part: ReceivedPart) => Promise<void>,
+): Promise<number> {
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  type State = 'preamble' | 'boundary' | 'headers' | 'body' | 'done';
+  let state = 'preamble' as State;
+  let before = 'preamble' as State; // where a candidate boundary was found
+  let pending = Buffer.alloc(0); // bytes after a candidate boundary, until it is confirmed
+  let segment = 0;
+  let headerBytes = Buffer.alloc(0);
+  let headers: Record<string, string> = {};
+  let out: WriteStream | null = null;
+  let outPath = '';
+  let size = 0;
+  let failure: Error | null = null;
+  const ready: (ReceivedPart & { flushed: Promise<void> })[] = [];
+
+  const writeBody = (chunk: Buffer) => {
+    size += chunk.length;
+    out!.write(chunk);
+  };
+  const startPart = () => {
+    segment++;
+    headerBytes = Buffer.alloc(0);
+    headers = {};
+    state = 'headers';
+  };
+  const onHeaders = (chunk: Buffer) => {
+    headerBytes = Buffer.concat([headerBytes, chunk]);
+    // No header lines at all: the body starts right after one CRLF.
+    const end = headerBytes.subarray(0, 2).toString('latin1') === '\r\n' ? -2 : headerBytes.indexOf(CRLFCRLF);
+    if (end === -1) {
+      if (headerBytes.length > HEADER_LIMIT) failure ??= new MultipartError(`part ${segment}: headers exceed ${HEADER_LIMIT} bytes`);
+      return;
+    }
+    if (end >= 0) {
+      for (const line of headerBytes.subarray(0, end).toString('latin1').split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+    }
+    const rest = headerBytes.subarray(end + 4);
+    outPath = newPath();
+    out = createWriteStream(outPath);
+    out.on('error', (err) => (failure ??= err));
+    size = 0;
+    state = 'body';
+    if (rest.length) writeBody(rest);
+  };
+  const closePart = () => {
+    const stream = out!;
+    const flushed = new Promise<void>((resolve, reject) => {
+      stream.once('finish', resolve);
+      stream.once('error', reject);
+      stream.end();
+    });
+    ready.push({ index: segment, headers, path: outPath, size, flushed });
+    out = null;
+  };
+  /** After "CRLF--boundary": "--" ends the body, optional padding + CRLF starts a part, anything else was content. */
+  const decide = () => {
+    const text = pending.toString('latin1');
+    if (text.startsWith('--')) {
+      if (before === 'body') closePart();
+      state = 'done';
+      return;
+    }
+    const confirmed = /^[ \t]*\r\n/.exec(text);
+    if (confirmed) {
+      if (before === 'body') closePart();
+      if (before === 'headers') failure ??= new MultipartError(`part ${segment}: boundary inside the header section`);
+      const rest = pending.subarray(confirmed[0].length);
+      pending = Buffer.alloc(0);
+      startPart();
+      if (rest.length) onData(rest);
+      return;
+    }
+    if (/^[ \t]*\r?$/.test(text) || text === '-') return; // need more bytes
+    // Not a boundary after all: the bytes belong to what came before.
+    const content = Buffer.concat([delimiter, pending]);
+    pending = Buffer.alloc(0);
+    state = before;
+    onData(content);
+  };
+  const onData = (chunk: Buffer) => {
+    switch (state) {
+      case 'body':
+        return writeBody(chunk);
+      case 'headers':
+        return onHeaders(chunk);
+      case 'boundary':
+        pending = Buffer.concat([pending, chunk]);
+        return decide();
+      default:
+        return; // preamble and epilogue are ignored
+    }
+  };
+  const search = new StreamSearch(delimiter, (isMatch, data, start, end) => {
+    // Copy: streamsearch reuses its buffers.
+    if (data && end > start) onData(Buffer.from(data.subarray(start, end)));
+    if (!isMatch || state === 'done') return;
+    if (state === 'boundary') onData(delimiter); // two delimiters in a row: settle the first
+    before = state;
+    state = 'boundary';
+    pending = Buffer.alloc(0);
+  });
+
+  const drain = async () => {
+    while (ready.length) {
+      const part = ready.shift()!;
+      await part.flushed;
+      await onPart({ index: part.index, headers: part.headers, path: part.path, size: part.size });
+    }
+  };
+
+  try {
+    // A leading CRLF lets a boundary at the very start match like every other one.
+    search.push(Buffer.from('\r\n'));
+    for await (const chunk of source) {
+      search.push(chunk as Buffer);
+      if (failure) throw failure;
+      const current = out as WriteStream | null;
+      if (current?.writableNeedDrain) await new Promise<void>((r) => current.once('drain', () => r()));
+      await drain();
+      if (state === 'done') break;
+    }
+    if (failure) throw failure;
+    await drain();
+    if (state !== 'done') {
+      throw new MultipartError(segment === 0 ? 'multipart body has no boundary delimiter' : 'multipart body ended before its closing boundary (upload cut off)');
+    }
+    return segment;
+  } finally {
+    // Files not handed over (an unfinished part, parts queued behind a failure) are removed.
+    const leftovers = ready.map((p) => p.path);
+    const dangling = out as WriteStream | null;
+    if (dangling) {
+      await new Promise<void>((r) => dangling.end(() => r()));
+      leftovers.push(outPath);
+    }
+    await Promise.all(leftovers.map((p) => fs.rm(p, { force: true })));
+  }
+}

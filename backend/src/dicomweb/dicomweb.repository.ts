@@ -1,0 +1,280 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '../generated/prisma/client.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import type { JsonDataset } from './dicom-json.js';
+import { likePattern, type Filter, type QidoLevel } from './qido-query.js';
+
+/** Study columns every QIDO answer level may need (study attributes, parent UIDs, audit). */
+export const STUDY_SELECT = {
+  id: true,
+  hospitalId: true,
+  studyInstanceUid: true,
+  accessionNumber: true,
+  studyDate: true,
+  studyTime: true,
+  description: true,
+  modalities: true,
+  referringPhysician: true,
+  institutionName: true,
+  numSeries: true,
+  numInstances: true,
+  patient: { select: { id: true, mrn: true, name: true, birthDate: true, sex: true } },
+} satisfies Prisma.StudySelect;
+
+const SERIES_SELECT = {
+  id: true,
+  seriesInstanceUid: true,
+  modality: true,
+  seriesNumber: true,
+  description: true,
+  bodyPart: true,
+  numInstances: true,
+} satisfies Prisma.SeriesSelect;
+
+export type StudyRow = Prisma.StudyGetPayload<{ select: typeof STUDY_SELECT }>;
+export type SeriesRow = Prisma.SeriesGetPayload<{ select: typeof SERIES_SELECT }> & { study: StudyRow };
+export type InstanceRow = Prisma.InstanceGetPayload<{
+  select: {
+    id: true;
+    sopInstanceUid: true;
+    sopClassUid: true;
+    instanceNumber: true;
+    transferSyntaxUid: true;
+    numberOfFrames: true;
+    rows: true;
+    columns: true;
+  };
+}> & { series: Prisma.SeriesGetPayload<{ select: typeof SERIES_SELECT }>; study: StudyRow };
+
+export interface SearchSpec {
+  level: QidoLevel;
+  filters: Filter[];
+  /** Restrict to one study / series (from the path), already resolved in scope. */
+  studyId?: string;
+  seriesId?: string;
+  /** DICOM JSON to bring back with each row: these tags, or everything. */
+  jsonTags: string[];
+  jsonAll: boolean;
+  take: number;
+  skip: number;
+}
+
+export type Found<T> = T & { json: JsonDataset };
+
+const sql = Prisma.sql;
+
+/** SQL of each matchable attribute. Aliases: s = Study, p = Patient, se = Series, i = Instance. */
+const COLUMNS: Record<string, Prisma.Sql> = {
+  '00100020': sql`p.mrn`,
+  '00100010': sql`p.name`,
+  '00100030': sql`p."birthDate"`,
+  '00100040': sql`p.sex`,
+  '00080020': sql`s."studyDate"`,
+  '00080030': sql`s."studyTime"`,
+  '00080050': sql`s."accessionNumber"`,
+  '00080061': sql`s.modalities`,
+  '0020000D': sql`s."studyInstanceUid"`,
+  '00080090': sql`s."referringPhysician"`,
+  '00081030': sql`s.description`,
+  '00200010': sql`(s."dicomJson"->'00200010'->'Value'->>0)`,
+  '00080080': sql`s."institutionName"`,
+  '00080060': sql`se.modality`,
+  '0020000E': sql`se."seriesInstanceUid"`,
+  '00200011': sql`se."seriesNumber"`,
+  '0008103E': sql`se.description`,
+  '00180015': sql`se."bodyPart"`,
+  '00080018': sql`i."sopInstanceUid"`,
+  '00080016': sql`i."sopClassUid"`,
+  '00200013': sql`i."instanceNumber"`,
+};
+
+/** TM column → 'HHMMSS.ffffff' so partial times compare correctly (see normalizeTime). */
+const normalizedTime = (col: Prisma.Sql) =>
+  sql`(rpad(split_part(replace(${col}, ':', ''), '.', 1), 6, '0') || '.' || rpad(split_part(${col}, '.', 2), 6, '0'))`;
+
+function condition(f: Filter): Prisma.Sql {
+  const col = COLUMNS[f.tag];
+  switch (f.kind) {
+    case 'uid':
+    case 'list':
+      return sql`${col} = ANY(${f.values}::text[])`;
+    case 'modalities':
+      return sql`${col} && ${f.values}::text[]`;
+    case 'int':
+      return sql`${col} = ${f.value}`;
+    case 'date':
+      return sql`(${f.from === undefined ? sql`TRUE` : sql`${col} >= ${f.from}`} AND ${f.to === undefined ? sql`TRUE` : sql`${col} <= ${f.to}`} AND ${col} <> '')`;
+    case 'time': {
+      const t = normalizedTime(col);
+      return sql`(${f.from === undefined ? sql`TRUE` : sql`${t} >= ${f.from}`} AND ${f.to === undefined ? sql`TRUE` : sql`${t} <= ${f.to}`} AND ${col} <> '')`;
+    }
+    case 'string':
+      return f.wildcard ? sql`${col} LIKE ${likePattern(f.value)}` : sql`${col} = ${f.value}`;
+    case 'ci-string':
+      return f.wildcard ? sql`lower(${col}) LIKE lower(${likePattern(f.value)})` : sql`lower(${col}) = lower(${f.value})`;
+    case 'pn': {
+      // Case-insensitive; trailing empty components ("DOE^JOHN^^") do not matter. The patient's
+      // name also matches on its ideographic group (e.g. 王^小東) kept in the study's DICOM JSON.
+      const match = (c: Prisma.Sql) =>
+        f.wildcard ? sql`lower(${c}) LIKE lower(${likePattern(f.value)})` : sql`rtrim(lower(${c}), '^ ') = rtrim(lower(${f.value}), '^ ')`;
+      if (f.tag === '00100010') {
+        return sql`(${match(col)} OR ${match(sql`(s."dicomJson"->'00100010'->'Value'->0->>'Ideographic')`)})`;
+      }
+      return match(col);
+    }
+  }
+}
+
+/** jsonb of the row's DICOM JSON restricted to `tags` (or all of it). */
+function jsonProjection(source: Prisma.Sql, tags: string[], all: boolean): Prisma.Sql {
+  if (all) return sql`${source}`;
+  if (!tags.length) return sql`NULL::jsonb`;
+  return sql`(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(${source}) e WHERE e.key = ANY(${tags}::text[]))`;
+}
+
+/**
+ * DICOMweb reads. Every row handed out comes from TenancyService.db() (the caller's
+ * scope). QIDO matching (wildcards, ranges, arrays) needs SQL that Prisma cannot
+ * express, so a search first selects the page of matching ids with raw SQL restricted
+ * to the caller's hospitals explicitly, then loads those rows through db(): a row the
+ * scope does not cover can never come back, even if the SQL were wrong.
+ */
+@Injectable()
+export class DicomwebRepository {
+  constructor(private readonly tenancy: TenancyService) {}
+
+  // ------------------------------------------------------------------ QIDO
+
+  async search(spec: SearchSpec): Promise<{ rows: Found<StudyRow | SeriesRow | InstanceRow>[]; more: boolean }> {
+    const { hospitalIds } = await this.tenancy.scope();
+    if (!hospitalIds.length) return { rows: [], more: false };
+    const db = await this.tenancy.db();
+
+    const where: Prisma.Sql[] = [sql`s."hospitalId" = ANY(${[...hospitalIds]}::uuid[])`, ...spec.filters.map(condition)];
+    if (spec.studyId) where.push(sql`s.id = ${spec.studyId}::uuid`);
+    if (spec.seriesId) where.push(sql`se.id = ${spec.seriesId}::uuid`);
+    const needsPatient = spec.filters.some((f) => ['00100020', '00100010', '00100030', '00100040'].includes(f.tag));
+    const patientJoin = needsPatient ? sql`JOIN "Patient" p ON p.id = s."patientId"` : Prisma.empty;
+    const whereSql = Prisma.join(where, ' AND ');
+
+    let ids: { id: string; json: JsonDataset | null }[];
+    if (spec.level === 'study') {
+      ids = await db.$queryRaw`
+        SELECT s.id::text AS id, ${jsonProjection(sql`s."dicomJson"`, spec.jsonTags, spec.jsonAll)} AS json
+        FROM "Study" s ${patientJoin}
+        WHERE ${whereSql}
+        ORDER BY s."receivedAt" DESC, s.id DESC
+        LIMIT ${spec.take + 1} OFFSET ${spec.skip}`;
+    } else if (spec.level === 'series') {
+      // Series carry no DICOM JSON of their own yet: series attributes come from their first instance.
+      const seriesJson = sql`COALESCE(se."dicomJson", (SELECT i1."dicomJson" FROM "Instance" i1 WHERE i1."seriesId" = se.id ORDER BY i1."instanceNumber" NULLS LAST, i1.id LIMIT 1))`;
+      const order = spec.studyId
+        ? sql`se."seriesNumber" ASC NULLS LAST, se."seriesInstanceUid"`
+        : sql`s."receivedAt" DESC, s.id DESC, se."seriesNumber" ASC NULLS LAST, se.id`;
+      ids = await db.$queryRaw`
+        SELECT se.id::text AS id, ${jsonProjection(seriesJson, spec.jsonTags, spec.jsonAll)} AS json
+        FROM "Series" se JOIN "Study" s ON s.id = se."studyId" ${patientJoin}
+        WHERE ${whereSql}
+        ORDER BY ${order}
+        LIMIT ${spec.take + 1} OFFSET ${spec.skip}`;
+    } else {
+      const order = spec.seriesId
+        ? sql`i."instanceNumber" ASC NULLS LAST, i."sopInstanceUid"`
+        : sql`s."receivedAt" DESC, s.id DESC, se."seriesNumber" ASC NULLS LAST, se.id, i."instanceNumber" ASC NULLS LAST, i.id`;
+      ids = await db.$queryRaw`
+        SELECT i.id::text AS id, ${jsonProjection(sql`i."dicomJson"`, spec.jsonTags, spec.jsonAll)} AS json
+        FROM "Instance" i JOIN "Series" se ON se.id = i."seriesId" JOIN "Study" s ON s.id = i."studyId" ${patientJoin}
+        WHERE ${whereSql}
+        ORDER BY ${order}
+        LIMIT ${spec.take + 1} OFFSET ${spec.skip}`;
+    }
+    const more = ids.length > spec.take;
+    const page = ids.slice(0, spec.take);
+    if (!page.length) return { rows: [], more: false };
+    const idList = page.map((r) => r.id);
+
+    let loaded: (StudyRow | SeriesRow | InstanceRow)[];
+    if (spec.level === 'study') {
+      loaded = await db.study.findMany({ where: { id: { in: idList } }, select: STUDY_SELECT });
+    } else if (spec.level === 'series') {
+      loaded = await db.series.findMany({ where: { id: { in: idList } }, select: { ...SERIES_SELECT, study: { select: STUDY_SELECT } } });
+    } else {
+      loaded = await db.instance.findMany({
+        where: { id: { in: idList } },
+        select: {
+          id: true,
+          sopInstanceUid: true,
+          sopClassUid: true,
+          instanceNumber: true,
+          transferSyntaxUid: true,
+          numberOfFrames: true,
+          rows: true,
+          columns: true,
+          series: { select: SERIES_SELECT },
+          study: { select: STUDY_SELECT },
+        },
+      });
+    }
+    const byId = new Map(loaded.map((r) => [r.id, r]));
+    const rows = page.flatMap((r) => {
+      const row = byId.get(r.id);
+      return row ? [{ ...row, json: r.json ?? {} }] : [];
+    });
+    return { rows, more };
+  }
+
+  // ------------------------------------------------------------------ WADO
+
+  async findStudy(studyInstanceUid: string) {
+    const db = await this.tenancy.db();
+    return db.study.findFirst({
+      where: { studyInstanceUid },
+      select: { id: true, hospitalId: true, studyInstanceUid: true, patientId: true },
+      orderBy: { receivedAt: 'asc' },
+    });
+  }
+
+  async findSeries(studyId: string, seriesInstanceUid: string) {
+    const db = await this.tenancy.db();
+    return db.series.findFirst({ where: { studyId, seriesInstanceUid }, select: { id: true, seriesInstanceUid: true } });
+  }
+
+  async findInstance(studyId: string, seriesId: string, sopInstanceUid: string) {
+    const db = await this.tenancy.db();
+    return db.instance.findFirst({
+      where: { studyId, seriesId, sopInstanceUid },
+      select: {
+        id: true,
+        sopInstanceUid: true,
+        transferSyntaxUid: true,
+        numberOfFrames: true,
+        rows: true,
+        storageKey: true,
+        sizeBytes: true,
+        sha256: true,
+        dicomJson: true,
+      },
+    });
+  }
+
+  /** Files of a study or series, in reading order (for whole-study/series retrieval). */
+  async listFiles(studyId: string, seriesId?: string) {
+    const db = await this.tenancy.db();
+    return db.instance.findMany({
+      where: { studyId, seriesId },
+      select: { sopInstanceUid: true, transferSyntaxUid: true, storageKey: true, sizeBytes: true, series: { select: { seriesInstanceUid: true } } },
+      orderBy: [{ series: { seriesNumber: 'asc' } }, { seriesId: 'asc' }, { instanceNumber: 'asc' }, { id: 'asc' }],
+    });
+  }
+
+  /** One batch of instance metadata after `afterId` (keyset paging keeps memory flat for huge studies). */
+  async metadataBatch(studyId: string, seriesId: string | undefined, afterId: string | undefined, take: number) {
+    const db = await this.tenancy.db();
+    return db.instance.findMany({
+      where: { studyId, seriesId, id: afterId ? { gt: afterId } : undefined },
+      select: { id: true, sopInstanceUid: true, rows: true, dicomJson: true, transferSyntaxUid: true, series: { select: { seriesInstanceUid: true } } },
+      orderBy: { id: 'asc' },
+      take,
+    });
+  }
+}
