@@ -66,6 +66,7 @@ export default async function setup(project: TestProject) {
     DICOM_PORT: String(dicomPort),
     LOG_LEVEL: 'warn',
     DEMO_STUDIES: '12',
+    STUDY_STABLE_SECONDS: '2',
   };
   for (const [script, args] of [['prisma/migrate.mjs', ['deploy']], ['backend/dist/seed/main.js', []]] as const) {
     const r = spawnSync(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });

@@ -1,12 +1,19 @@
 'use client';
 
+import { useEffect, useRef } from 'react';
 import { useRouter } from 'next/navigation';
 import { formatDateTime, formatDicomDate, formatPersonName, joinOrDash, orDash } from '@/lib/format';
 import type { Study } from '@/lib/types';
 import { PriorityBadge, StateBadge } from './PriorityBadge';
 
-export function StudiesTable({ items }: { items: Study[] }) {
+export function StudiesTable({ items, highlightUid }: { items: Study[]; highlightUid?: string }) {
   const router = useRouter();
+  const highlighted = useRef<HTMLTableRowElement>(null);
+  const present = Boolean(highlightUid && items.some((s) => s.studyInstanceUid === highlightUid));
+  // Bring the study the user came for (?study=) into view once it is in the list.
+  useEffect(() => {
+    if (present) highlighted.current?.scrollIntoView({ block: 'nearest' });
+  }, [present]);
   if (items.length === 0) {
     return <p className="empty">No studies received yet.</p>;
   }
@@ -32,9 +39,13 @@ export function StudiesTable({ items }: { items: Study[] }) {
         <tbody>
           {items.map((s) => {
             const open = () => router.push(`/viewer/${encodeURIComponent(s.studyInstanceUid)}`);
+            const isHighlighted = s.studyInstanceUid === highlightUid;
             return (
               <tr
                 key={s.id}
+                ref={isHighlighted ? highlighted : undefined}
+                className={isHighlighted ? 'row-highlight' : undefined}
+                aria-current={isHighlighted ? 'true' : undefined}
                 data-testid="study-row"
                 data-study-uid={s.studyInstanceUid}
                 tabIndex={0}

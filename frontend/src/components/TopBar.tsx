@@ -4,6 +4,26 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useAuth } from '@/lib/auth';
 import { NAV_LINKS, ROLE_HOME } from '@/lib/roles';
+import { useUploadSnapshot } from '@/lib/upload-store';
+
+/** Uploads keep running on other pages; this says so and leads back to them. */
+function UploadIndicator({ pathname }: { pathname: string }) {
+  const s = useUploadSnapshot();
+  if (s.phase !== 'sending' || pathname === '/portal/submit') return null;
+  const finished = s.counts.stored + s.counts.duplicate + s.counts.rejected + s.counts.error;
+  const { rejected, error } = s.counts;
+  if (s.done && rejected + error === 0) return null;
+  const label = !s.done
+    ? `Uploading ${finished}/${s.rows.length}`
+    : error
+      ? `Upload: ${error} not sent`
+      : `Upload done: ${rejected} rejected`;
+  return (
+    <Link href="/portal/submit" className={`upload-chip${s.done ? ' upload-chip-bad' : ''}`} data-testid="upload-indicator">
+      {label}
+    </Link>
+  );
+}
 
 export function TopBar() {
   const { user, signOut } = useAuth();
@@ -23,6 +43,7 @@ export function TopBar() {
           </Link>
         ))}
       </nav>
+      <UploadIndicator pathname={pathname} />
       <div className="who">
         <span className="who-name">{user.displayName || user.email}</span>
         <span className="who-email" data-testid="current-user">

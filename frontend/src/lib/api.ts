@@ -17,6 +17,8 @@ import type {
   Hospital,
   LoginResponse,
   Me,
+  CreateOrder,
+  Order,
   Page,
   Study,
   StudyDetail,
@@ -54,18 +56,28 @@ function messageOf(body: ApiErrorBody | undefined): string | undefined {
   return typeof m === 'string' && m ? m : undefined;
 }
 
-async function toApiError(res: Response): Promise<ApiError> {
+/** ApiError for an answer with this status and body text. */
+export function apiErrorFrom(status: number, text: string, statusText = ''): ApiError {
   let body: ApiErrorBody | undefined;
-  let text = '';
   try {
-    text = await res.text();
-    body = text ? (JSON.parse(text) as ApiErrorBody) : undefined;
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    body = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as ApiErrorBody) : undefined;
   } catch {
     body = undefined;
   }
-  const fallback = res.status === 502 || res.status === 504 ? UNREACHABLE_MESSAGE : res.statusText || `HTTP ${res.status}`;
+  const fallback = status === 0 || status === 502 || status === 504 ? UNREACHABLE_MESSAGE : statusText || `HTTP ${status}`;
   const plain = !body && text && text.length < 200 && !text.trimStart().startsWith('<') ? text : undefined;
-  return new ApiError(res.status, messageOf(body) ?? body?.error ?? plain ?? fallback, body);
+  return new ApiError(status, messageOf(body) ?? body?.error ?? plain ?? fallback, body);
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    text = '';
+  }
+  return apiErrorFrom(res.status, text, res.statusText);
 }
 
 /** Human-readable message for anything thrown by this module (or elsewhere). */
@@ -239,6 +251,75 @@ export async function apiJson<T>(path: string, options?: RequestOptions): Promis
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+export interface UploadOptions {
+  /** Sent as the Content-Type header (e.g. multipart/related with its boundary). */
+  contentType: string;
+  accept?: string;
+  /** Bytes of the body sent so far (starts again from 0 if the request is retried). */
+  onProgress?: (loaded: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface UploadResponse {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+function xhrPost(path: string, body: Blob, options: UploadOptions): Promise<UploadResponse> {
+  return new Promise((resolve, reject) => {
+    const { signal, onProgress } = options;
+    if (signal?.aborted) {
+      reject(new DOMException('The upload was cancelled', 'AbortError'));
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    const token = tokens.access();
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('content-type', options.contentType);
+    xhr.setRequestHeader('accept', options.accept ?? 'application/json');
+    const onAbort = () => xhr.abort();
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : body.size);
+    }
+    xhr.onload = () => {
+      done();
+      resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, UNREACHABLE_MESSAGE));
+    };
+    xhr.ontimeout = xhr.onerror;
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException('The upload was cancelled', 'AbortError'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    xhr.send(body);
+  });
+}
+
+/**
+ * Authorised POST of a Blob with upload progress. fetch() cannot report upload
+ * progress, so this uses XMLHttpRequest with the same Bearer token and the same
+ * refresh-once-then-retry as apiRequest(). Returns the answer whatever its status
+ * (the caller reads it); network failures throw ApiError(0). A 401 that refreshing
+ * cannot fix is returned as such (if the refresh token was refused the session
+ * is cleared, and the app shell sends the user to /login).
+ */
+export async function apiUpload(path: string, body: Blob, options: UploadOptions): Promise<UploadResponse> {
+  let res = await xhrPost(path, body, options);
+  if (res.status !== 401) return res;
+  if (await refreshTokens()) {
+    options.onProgress?.(0, body.size);
+    res = await xhrPost(path, body, options);
+  }
+  return res;
+}
+
 function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -292,6 +373,9 @@ export const api = {
     apiJson<StudyDetail>(`/api/studies/${encodeURIComponent(studyInstanceUid)}`, options),
 
   hospitals: (options?: RequestOptions) => apiJson<Hospital[]>('/api/hospitals', options),
+
+  /** POST /api/orders (hospital staff). 409: this hospital already has an order for the accession number. */
+  createOrder: (body: CreateOrder) => apiJson<Order>('/api/orders', { method: 'POST', json: body }),
 
   createHospital: (body: CreateHospital) => apiJson<Hospital>('/api/hospitals', { method: 'POST', json: body }),
 

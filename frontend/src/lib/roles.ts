@@ -18,6 +18,8 @@ export const ROLE_LABEL: Record<Role, string> = {
 export const PAGE_ROLES = {
   worklist: ['RADIOLOGIST', 'ADMIN'],
   portal: ['HOSPITAL_STAFF', 'ADMIN'],
+  /** /portal/submit: orders and STOW-RS need a hospital account. */
+  submit: ['HOSPITAL_STAFF'],
   admin: ['ADMIN'],
   sessions: ['ADMIN', 'RADIOLOGIST', 'HOSPITAL_STAFF', 'SPECIALIST'],
 } as const satisfies Record<string, readonly Role[]>;

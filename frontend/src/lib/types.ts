@@ -157,6 +157,43 @@ export interface AuditEvent {
   requestId: string | null;
 }
 
+/** Subspecialties an order may request (the API takes them in any case). */
+export const SUBSPECIALTIES = [
+  { value: 'neuro', label: 'Neuro' },
+  { value: 'msk', label: 'Musculoskeletal (MSK)' },
+  { value: 'chest', label: 'Chest' },
+  { value: 'body', label: 'Body (abdomen / pelvis)' },
+  { value: 'breast', label: 'Breast' },
+  { value: 'cardiac', label: 'Cardiac' },
+  { value: 'pediatric', label: 'Pediatric' },
+  { value: 'nuclear', label: 'Nuclear medicine' },
+  { value: 'interventional', label: 'Interventional' },
+  { value: 'general', label: 'General' },
+] as const;
+export type Subspecialty = (typeof SUBSPECIALTIES)[number]['value'];
+
+/** POST /api/orders body. */
+export interface CreateOrder {
+  /** DICOM SH: at most 16 characters. */
+  accessionNumber: string;
+  studyInstanceUid?: string;
+  priority: Priority;
+  indication: string;
+  requestedSubspecialty?: Subspecialty;
+}
+
+export interface Order {
+  id: string;
+  hospitalId: string;
+  accessionNumber: string;
+  studyInstanceUid: string | null;
+  priority: Priority;
+  indication: string;
+  requestedSubspecialty: string | null;
+  studyId: string | null;
+  createdAt: string;
+}
+
 export interface AuditQuery {
   action?: string;
   actorId?: string;
