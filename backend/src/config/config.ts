@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   STUDY_STABLE_SECONDS: z.coerce.number().int().min(1).default(30),
+  /** How often each registered hospital archive is polled for new studies (failing archives back off). */
+  ARCHIVE_SYNC_SECONDS: z.coerce.number().int().min(1).default(10),
   /** BullMQ key prefix; separate platforms (or test runs) sharing one Redis use different ones. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _').default('teleread'),
   /** Run queue workers in this process (several API replicas may share the work). */
@@ -63,3 +65,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 /** Injection token for the validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** For process entry points: the configuration, or one line on stderr and exit 1. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadConfigOrExit } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { FileImageStore } from '../storage/file-image-store.js';
 import type { DemoHospitalKey } from './demo-network.js';
@@ -17,16 +17,7 @@ function printLogins() {
 
 async function main() {
   if (process.argv.includes('--logins')) return printLogins();
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const archives = Object.fromEntries(
     (process.env.DEMO_ARCHIVES ?? '')
       .split(',')
