@@ -152,6 +152,14 @@ describe('DIMSE SCP: association negotiation', () => {
     }
   });
 
+  it('drops a connection whose PDU claims more than the maximum length, before buffering it', async () => {
+    const scu = await RawScu.connect(port);
+    const head = Buffer.from([0x01, 0, 0xff, 0xff, 0xff, 0xf0]); // A-ASSOCIATE-RQ of ~4 GiB
+    scu.socket.write(Buffer.concat([head, Buffer.alloc(1024)]));
+    await scu.closed;
+    expect((await echoscu('MODALITY1')).code).toBe(0);
+  });
+
   it('accepts Verification and storage contexts with the proposed transfer syntax, rejects the rest per context', async () => {
     const scu = await RawScu.connect(port);
     const r = await scu.associate('MODALITY1', AET, [
@@ -301,6 +309,27 @@ describe('DIMSE SCP: C-STORE', () => {
       expect(await instancesOfStudy(modality.id, studyUids[i])).toBe(6);
     }
     expect(incomingFiles()).toEqual([]);
+  });
+});
+
+describe('DIMSE SCP: lifecycle', () => {
+  it('on shutdown stops listening and cuts open associations, leaving no temp file', async () => {
+    const storage = path.join(work, 'store-2');
+    const t2 = await startApp(db.url, { DICOM_PORT: '0', DICOM_AET: AET, STORAGE_DIR: storage });
+    const service = t2.app.get(DimseService);
+    const port2 = service.port!;
+    const incoming2 = path.join(storage, '.incoming');
+    const big = datasetOf(fs.readFileSync(path.join(REAL, 'cr_2140x1760_explicit_le.dcm')));
+    const scu = await RawScu.connect(port2);
+    expect((await scu.associate('MODALITY1', AET, [{ id: 1, abstractSyntax: big.sopClassUid!, transferSyntaxes: [big.transferSyntax!] }])).accepted).toBe(true);
+    scu.sendStore(1, big.sopClassUid!, '2.25.993', big.dataset, { stopAfter: 1_000_000 });
+    await waitFor(() => fs.existsSync(incoming2) && fs.readdirSync(incoming2).length === 1);
+
+    await t2.close();
+    await scu.closed;
+    expect(service.port).toBeUndefined();
+    expect(fs.readdirSync(incoming2)).toEqual([]);
+    await expect(RawScu.connect(port2)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
 

@@ -79,9 +79,9 @@ export class DimseService implements AssociationHost, OnApplicationBootstrap, On
     if (!server) return;
     this.server = undefined;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Let the C-STOREs already received finish (their senders get an answer), then cut the rest.
+    // Answer the C-STOREs whose data set is complete, read nothing new, then cut the connections.
     const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-    await Promise.race([Promise.all([...this.associations].map((a) => a.settle())), grace]);
+    await Promise.race([Promise.all([...this.associations].map((a) => a.quiesce())), grace]);
     for (const association of this.associations) association.socket.destroy();
     await Promise.all([...this.associations].map((a) => a.whenClosed));
     await closed;
@@ -105,9 +105,14 @@ export class DimseService implements AssociationHost, OnApplicationBootstrap, On
       socket.destroy();
       return;
     }
-    const association = new StoreScp(socket, this);
-    this.associations.add(association);
-    void association.whenClosed.then(() => this.associations.delete(association));
+    try {
+      const association = new StoreScp(socket, this);
+      this.associations.add(association);
+      void association.whenClosed.then(() => this.associations.delete(association));
+    } catch (err) {
+      this.logger.error({ err }, 'cannot serve DIMSE connection');
+      socket.destroy();
+    }
   }
 }
 

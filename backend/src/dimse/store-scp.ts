@@ -73,6 +73,7 @@ interface Refusal {
  * temp file behind.
  */
 export class StoreScp extends Scp {
+  // Field names must not clash with dcmjs-dimse's own (pending, requests, dimse, association, ...).
   readonly id = randomUUID();
   private readonly context: RequestContext;
   private hospitalId: string | null = null;
@@ -83,6 +84,7 @@ export class StoreScp extends Scp {
   /** Work whose C-STORE response has not been sent yet (waited for on release and shutdown). */
   private readonly inflight = new Set<Promise<unknown>>();
   private pausedBy: SpoolFile | undefined;
+  private stopping = false;
   private closed = false;
   readonly whenClosed: Promise<void>;
 
@@ -96,22 +98,32 @@ export class StoreScp extends Scp {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     this.context = { requestId: `dimse:${this.id}`, sourceIp: clientAddress(socket.remoteAddress) };
-    this.whenClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+    // Resolves once the connection is gone and every file it left was deleted.
+    this.whenClosed = new Promise((resolve) => socket.once('close', () => void this.onClose().then(resolve)));
+    // dcmjs-dimse buffers a whole PDU before looking at it, whatever length its header claims.
+    guardPduLength(socket, MAX_PDU_LENGTH, (length) => {
+      this.host.log.warn({ association: this.id, sourceIp: this.context.sourceIp, length }, 'DIMSE peer sent a PDU longer than the maximum; connection closed');
+      socket.destroy();
+    });
     this.on('networkError', (err: Error) => {
       this.host.log.debug({ association: this.id, err: err.message }, 'DIMSE connection error');
       socket.destroy();
     });
-    socket.once('close', () => this.onClose());
-  }
-
-  /** Number of C-STOREs accepted but not yet answered. */
-  get pending(): number {
-    return this.inflight.size;
   }
 
   /** Waits for every started C-STORE to be answered. */
   async settle(): Promise<void> {
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /**
+   * Shutdown: read nothing more from the peer, answer the C-STOREs whose data set
+   * is complete, and leave the rest (a data set still arriving) to onClose().
+   */
+  async quiesce(): Promise<void> {
+    this.stopping = true;
+    this.socket.pause();
+    await this.settle();
   }
 
   override associationRequested(association: Association): void {
@@ -311,7 +323,7 @@ export class StoreScp extends Scp {
   private resumeFrom(spool: SpoolFile): void {
     if (this.pausedBy !== spool) return;
     this.pausedBy = undefined;
-    if (!this.closed) this.socket.resume();
+    if (!this.closed && !this.stopping) this.socket.resume();
   }
 
   private track(work: Promise<unknown>): void {
@@ -320,14 +332,49 @@ export class StoreScp extends Scp {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private onClose(): void {
+  private async onClose(): Promise<void> {
     this.closed = true;
     this.pausedBy = undefined;
     // Whatever was not handed to the ingest core yet (partial or complete) is deleted.
-    for (const spool of this.spools.values()) void spool.discard();
+    const spools = [...this.spools.values()];
     this.spools.clear();
     this.refusals.clear();
+    await Promise.all(spools.map((spool) => spool.discard().catch((err: unknown) => this.host.log.error({ association: this.id, err, path: spool.path }, 'cannot delete DIMSE temp file'))));
   }
+}
+
+/**
+ * Follows the PDU framing of the incoming byte stream (6-byte header: type, reserved,
+ * 32-bit length) and reports the first PDU that claims more than `max` bytes, before
+ * dcmjs-dimse starts buffering it. Runs ahead of dcmjs-dimse's own 'data' listener.
+ */
+export function guardPduLength(socket: Socket, max: number, onTooLong: (length: number) => void): void {
+  let header: Buffer = Buffer.alloc(0);
+  let remaining = 0;
+  const watch = (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (remaining > 0) {
+        const n = Math.min(remaining, chunk.length - offset);
+        remaining -= n;
+        offset += n;
+        continue;
+      }
+      const take = chunk.subarray(offset, offset + 6 - header.length);
+      header = header.length ? Buffer.concat([header, take]) : take;
+      offset += take.length;
+      if (header.length < 6) return;
+      const length = header.readUInt32BE(2);
+      header = Buffer.alloc(0);
+      if (length > max) {
+        socket.off('data', watch);
+        onTooLong(length);
+        return;
+      }
+      remaining = length;
+    }
+  };
+  socket.prependListener('data', watch);
 }
 
 /** Status "unrecognized operation" for DIMSE services we do not offer. */
