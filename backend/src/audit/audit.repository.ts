@@ -19,8 +19,19 @@ export interface AuditQuery {
 export class AuditRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  append(rows: Prisma.AuditEventCreateManyInput[]): Promise<unknown> {
-    return this.prisma.auditEvent.createMany({ data: rows });
+  /**
+   * One event per patient in a single statement: list reads touch up to a page of
+   * patients, and a row-by-row insert would cost more than the read itself.
+   */
+  async append(event: Omit<Prisma.AuditEventCreateManyInput, 'patientId'>, patientIds: readonly (string | null)[]): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO "AuditEvent" ("actorKind", "actorId", "actorRole", "actorName", action, "objectType", "objectId",
+                                "patientId", "hospitalId", "sourceIp", outcome, "requestId", detail)
+      SELECT ${event.actorKind}::"ActorKind", ${event.actorId}, ${event.actorRole}, ${event.actorName}, ${event.action},
+             ${event.objectType}, ${event.objectId}, p::uuid, ${event.hospitalId}::uuid, ${event.sourceIp},
+             ${event.outcome}::"AuditOutcome", ${event.requestId},
+             ${event.detail === undefined ? null : JSON.stringify(event.detail)}::jsonb
+      FROM unnest(${patientIds as (string | null)[]}::text[]) AS p`;
   }
 
   async search(q: AuditQuery) {

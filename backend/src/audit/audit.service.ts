@@ -34,9 +34,8 @@ export class AuditService {
       detail: (entry.detail ?? undefined) as Prisma.InputJsonValue | undefined,
     };
     const patients = [...new Set(entry.patientIds ?? [])];
-    const rows = patients.length ? patients.map((patientId) => ({ ...base, patientId })) : [base];
     try {
-      await this.repository.append(rows);
+      await this.repository.append(base, patients.length ? patients : [null]);
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;
@@ -49,17 +48,13 @@ export class AuditService {
 
   /** IHE/FHIR R4 AuditEvent representation (DICOM audit vocabulary where it fits). */
   toFhir(e: AuditEvent): Record<string, unknown> {
-    const read = /\.(read|search)$/.test(e.action);
+    const [code, display, action] = fhirEventType(e.action);
     return {
       resourceType: 'AuditEvent',
       id: e.id.toString(),
-      type: {
-        system: 'http://dicom.nema.org/resources/ontology/DCM',
-        code: read ? '110106' : '110110',
-        display: read ? 'Export' : 'Patient Record',
-      },
+      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code, display },
       subtype: [{ system: 'urn:teleread:audit-action', code: e.action }],
-      action: read ? 'R' : e.action.endsWith('.create') ? 'C' : 'E',
+      action,
       recorded: e.at.toISOString(),
       outcome: e.outcome === 'SUCCESS' ? '0' : e.outcome === 'DENIED' ? '4' : '8',
       agent: [
@@ -82,5 +77,28 @@ export class AuditService {
       ],
       extension: e.requestId ? [{ url: 'urn:teleread:request-id', valueString: e.requestId }] : undefined,
     };
+  }
+}
+
+/** DICOM audit event type (DCM code, display) and FHIR action (C/R/U/D/E) for our action names. */
+function fhirEventType(action: string): [string, string, string] {
+  const verb = action.slice(action.lastIndexOf('.') + 1);
+  switch (verb) {
+    case 'search':
+      return ['110112', 'Query', 'E'];
+    case 'read':
+    case 'retrieve':
+    case 'metadata':
+      return ['110103', 'DICOM Instances Accessed', 'R'];
+    case 'store':
+      return ['110104', 'DICOM Instances Transferred', 'C'];
+    case 'export':
+      return ['110106', 'Export', 'R'];
+    case 'login':
+    case 'logout':
+    case 'refresh':
+      return ['110114', 'User Authentication', 'E'];
+    default:
+      return ['110110', 'Patient Record', verb === 'create' ? 'C' : 'U'];
   }
 }
