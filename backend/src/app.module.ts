@@ -24,9 +24,11 @@ import { StudiesModule } from './studies/studies.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
+import { ArchiveSyncModule } from './archive-sync/archive-sync.module.js';
 
 @Module({
   imports: [
+    ArchiveSyncModule,
     ConfigModule,
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],

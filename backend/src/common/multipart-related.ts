@@ -26,9 +26,13 @@ export interface ReceivedPart {
   /** Where the part's body was written (the consumer owns the file). */
   path: string;
   size: number;
+  /** The same bytes in memory when the part is at most MEMORY_PART_LIMIT bytes (saves reading the file back). */
+  data?: Buffer;
 }
 
 const HEADER_LIMIT = 16 * 1024;
+/** Parts up to this size are collected in memory and written with one call; larger ones stream to disk. */
+export const MEMORY_PART_LIMIT = 32 * 1024 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /**
@@ -56,11 +60,26 @@ export async function receiveMultipart(
   let out: WriteStream | null = null;
   let outPath = '';
   let size = 0;
+  /** Body of the current part while it is small enough to keep in memory; null once it streams to disk. */
+  let memory: Buffer[] | null = null;
   let failure: Error | null = null;
   const ready: (ReceivedPart & { flushed: Promise<void> })[] = [];
 
+  const openOut = () => {
+    out = createWriteStream(outPath);
+    out.on('error', (err) => (failure ??= err));
+  };
   const writeBody = (chunk: Buffer) => {
     size += chunk.length;
+    if (memory) {
+      memory.push(chunk);
+      if (size <= MEMORY_PART_LIMIT) return;
+      // Too big to keep: from here on the part streams to its file.
+      openOut();
+      for (const c of memory) out!.write(c);
+      memory = null;
+      return;
+    }
     out!.write(chunk);
   };
   const startPart = () => {
@@ -85,13 +104,19 @@ export async function receiveMultipart(
     }
     const rest = headerBytes.subarray(end + 4);
     outPath = newPath();
-    out = createWriteStream(outPath);
-    out.on('error', (err) => (failure ??= err));
+    out = null;
+    memory = [];
     size = 0;
     state = 'body';
     if (rest.length) writeBody(rest);
   };
   const closePart = () => {
+    if (memory) {
+      const data = Buffer.concat(memory, size);
+      memory = null;
+      ready.push({ index: segment, headers, path: outPath, size, data, flushed: fs.writeFile(outPath, data) });
+      return;
+    }
     const stream = out!;
     const flushed = new Promise<void>((resolve, reject) => {
       stream.once('finish', resolve);
@@ -139,9 +164,10 @@ export async function receiveMultipart(
         return; // preamble and epilogue are ignored
     }
   };
+  let pushed: Buffer | null = null;
   const search = new StreamSearch(delimiter, (isMatch, data, start, end) => {
-    // Copy: streamsearch reuses its buffers.
-    if (data && end > start) onData(Buffer.from(data.subarray(start, end)));
+    // A slice of the chunk being pushed is ours to keep; streamsearch's own lookbehind buffer is reused: copy that.
+    if (data && end > start) onData(data === pushed ? data.subarray(start, end) : Buffer.from(data.subarray(start, end)));
     if (!isMatch || state === 'done') return;
     if (state === 'boundary') onData(delimiter); // two delimiters in a row: settle the first
     before = state;
@@ -153,7 +179,7 @@ export async function receiveMultipart(
     while (ready.length) {
       const part = ready.shift()!;
       await part.flushed;
-      await onPart({ index: part.index, headers: part.headers, path: part.path, size: part.size });
+      await onPart({ index: part.index, headers: part.headers, path: part.path, size: part.size, ...(part.data ? { data: part.data } : {}) });
     }
   };
 
@@ -161,7 +187,9 @@ export async function receiveMultipart(
     // A leading CRLF lets a boundary at the very start match like every other one.
     search.push(Buffer.from('\r\n'));
     for await (const chunk of source) {
-      search.push(chunk as Buffer);
+      pushed = chunk as Buffer;
+      search.push(pushed);
+      pushed = null;
       if (failure) throw failure;
       const current = out as WriteStream | null;
       if (current?.writableNeedDrain) await new Promise<void>((r) => current.once('drain', () => r()));
@@ -176,6 +204,7 @@ export async function receiveMultipart(
     return segment;
   } finally {
     // Files not handed over (an unfinished part, parts queued behind a failure) are removed.
+    await Promise.all(ready.map((p) => p.flushed.catch(() => undefined)));
     const leftovers = ready.map((p) => p.path);
     const dangling = out as WriteStream | null;
     if (dangling) {

@@ -14,9 +14,19 @@ export function element(vr: string, ...values: unknown[]): JsonElement {
   return kept.length ? { vr, Value: kept } : { vr };
 }
 
+const isEmptyValue = (v: unknown) =>
+  v === null || v === undefined || v === '' || (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((x) => x === '' || x === undefined));
+
+/** PS3.18 F.2.5: an attribute without a value has no Value (dcmjs gives `[""]` for empty strings). */
+export function withoutEmptyValue(el: JsonElement): JsonElement {
+  if (!el.Value || el.vr === 'SQ' || !el.Value.every(isEmptyValue)) return el;
+  const { Value: _drop, ...rest } = el;
+  return rest;
+}
+
 /** A PN element from a plain string (`Family^Given`), or a stored PN element. */
 export function personName(stored: JsonElement | undefined, fallback: string | null | undefined): JsonElement {
-  if (stored && stored.vr === 'PN') return stored;
+  if (stored && stored.vr === 'PN') return withoutEmptyValue(stored);
   return fallback ? { vr: 'PN', Value: [{ Alphabetic: fallback }] } : { vr: 'PN' };
 }
 
@@ -29,7 +39,7 @@ export function sortByTag(ds: JsonDataset): JsonDataset {
 export function pick(ds: JsonDataset | null | undefined, tags: Iterable<string>): JsonDataset {
   const out: JsonDataset = {};
   if (!ds) return out;
-  for (const tag of tags) if (ds[tag]) out[tag] = ds[tag];
+  for (const tag of tags) if (ds[tag]) out[tag] = withoutEmptyValue(ds[tag]);
   return out;
 }
 
@@ -37,6 +47,7 @@ export function pick(ds: JsonDataset | null | undefined, tags: Iterable<string>)
  * Rewrites stored BulkDataURI placeholders (`bulk:<tag>`) into absolute URLs of the
  * instance's bulk data route. The URL carries the element's position (sequence tag /
  * item index / tag ...), so a placeholder inside a sequence item resolves to that item.
+ * Empty values lose their Value on the way (see withoutEmptyValue).
  */
 export function rewriteBulkData(ds: JsonDataset, instanceUrl: string, path: string[] = []): JsonDataset {
   const out: JsonDataset = {};
@@ -51,7 +62,7 @@ export function rewriteBulkData(ds: JsonDataset, instanceUrl: string, path: stri
         ),
       };
     } else {
-      out[tag] = el;
+      out[tag] = withoutEmptyValue(el);
     }
   }
   return out;

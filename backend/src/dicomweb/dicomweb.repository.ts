@@ -31,6 +31,18 @@ const SERIES_SELECT = {
   numInstances: true,
 } satisfies Prisma.SeriesSelect;
 
+/** What retrieving an instance's file, frames or bulk data needs. */
+const INSTANCE_FILE = {
+  id: true,
+  sopInstanceUid: true,
+  transferSyntaxUid: true,
+  numberOfFrames: true,
+  rows: true,
+  storageKey: true,
+  sizeBytes: true,
+  sha256: true,
+} satisfies Prisma.InstanceSelect;
+
 export type StudyRow = Prisma.StudyGetPayload<{ select: typeof STUDY_SELECT }>;
 export type SeriesRow = Prisma.SeriesGetPayload<{ select: typeof SERIES_SELECT }> & { study: StudyRow };
 export type InstanceRow = Prisma.InstanceGetPayload<{
@@ -66,9 +78,10 @@ const sql = Prisma.sql;
 /** SQL of each matchable attribute. Aliases: s = Study, p = Patient, se = Series, i = Instance. */
 const COLUMNS: Record<string, Prisma.Sql> = {
   '00100020': sql`p.mrn`,
-  '00100010': sql`p.name`,
-  '00100030': sql`p."birthDate"`,
-  '00100040': sql`p.sex`,
+  // Patient attributes as the study's files sent them, else the Patient row.
+  '00100010': sql`COALESCE(s."dicomJson"->'00100010'->'Value'->0->>'Alphabetic', p.name)`,
+  '00100030': sql`COALESCE(s."dicomJson"->'00100030'->'Value'->>0, p."birthDate")`,
+  '00100040': sql`COALESCE(s."dicomJson"->'00100040'->'Value'->>0, p.sex)`,
   '00080020': sql`s."studyDate"`,
   '00080030': sql`s."studyTime"`,
   '00080050': sql`s."accessionNumber"`,
@@ -241,20 +254,12 @@ export class DicomwebRepository {
 
   async findInstance(studyId: string, seriesId: string, sopInstanceUid: string) {
     const db = await this.tenancy.db();
-    return db.instance.findFirst({
-      where: { studyId, seriesId, sopInstanceUid },
-      select: {
-        id: true,
-        sopInstanceUid: true,
-        transferSyntaxUid: true,
-        numberOfFrames: true,
-        rows: true,
-        storageKey: true,
-        sizeBytes: true,
-        sha256: true,
-        dicomJson: true,
-      },
-    });
+    return db.instance.findFirst({ where: { studyId, seriesId, sopInstanceUid }, select: INSTANCE_FILE });
+  }
+
+  async findInstanceMetadata(studyId: string, seriesId: string, sopInstanceUid: string) {
+    const db = await this.tenancy.db();
+    return db.instance.findFirst({ where: { studyId, seriesId, sopInstanceUid }, select: { ...INSTANCE_FILE, dicomJson: true } });
   }
 
   /** Files of a study or series, in reading order (for whole-study/series retrieval). */
@@ -267,13 +272,17 @@ export class DicomwebRepository {
     });
   }
 
-  /** One batch of instance metadata after `afterId` (keyset paging keeps memory flat for huge studies). */
+  /**
+   * One batch of instance metadata in reading order (series, instance number), after the
+   * instance `afterId`: cursor paging keeps memory flat however large the study.
+   */
   async metadataBatch(studyId: string, seriesId: string | undefined, afterId: string | undefined, take: number) {
     const db = await this.tenancy.db();
     return db.instance.findMany({
-      where: { studyId, seriesId, id: afterId ? { gt: afterId } : undefined },
+      where: { studyId, seriesId },
       select: { id: true, sopInstanceUid: true, rows: true, dicomJson: true, transferSyntaxUid: true, series: { select: { seriesInstanceUid: true } } },
-      orderBy: { id: 'asc' },
+      orderBy: [{ seriesId: 'asc' }, { instanceNumber: 'asc' }, { id: 'asc' }],
+      ...(afterId ? { cursor: { id: afterId }, skip: 1 } : {}),
       take,
     });
   }

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit.types.js';
 import { IMAGE_STORE, type ImageStore } from '../storage/image-store.js';
-import { element, personName, pick, rewriteBulkData, sortByTag, type JsonDataset } from './dicom-json.js';
+import { element, personName, pick, rewriteBulkData, sortByTag, withoutEmptyValue, type JsonDataset } from './dicom-json.js';
 import { DicomwebRepository, type InstanceRow, type SeriesRow, type StudyRow } from './dicomweb.repository.js';
 import { FrameError, finishNativeFrame, indexFrames, nativeFrameSpan, parseFrameList, parsePart10, readElementValue, type FrameIndex } from './frames.js';
 import { ClientGoneError, MultipartWriter, parseAccept, typeMatches, type AcceptedRange } from './media.js';
@@ -14,7 +14,7 @@ import { EXPLICIT_LE, frameMediaType, IMPLICIT_LE, isNative, transferSyntaxName 
 /** Server-side page caps per level (a client's larger limit is cut, with a Warning header). */
 const MAX_RESULTS: Record<QidoLevel, number> = { study: 1000, series: 5000, instance: 10000 };
 /** Tags of the default answer that come from the stored DICOM JSON rather than columns. */
-const STUDY_JSON_TAGS = ['00080005', '00080090', '00080201', '00100010', '00200010'];
+const STUDY_JSON_TAGS = ['00080005', '00080090', '00080201', '00100010', '00100030', '00100040', '00200010'];
 const SERIES_JSON_TAGS = ['00080005', '00080201', '00400244', '00400245'];
 const INSTANCE_JSON_TAGS = ['00080005', '00080201', '00280100', '00280008'];
 /** Instance-specific elements left out of a series-level `includefield=all` (which comes from the series' first instance). */
@@ -33,8 +33,6 @@ export interface Path {
   series?: string;
   instance?: string;
 }
-
-class NotAcceptable extends NotAcceptableException {}
 
 /** The study context of a path, resolved in the caller's scope (or a 404). */
 interface Resolved {
@@ -139,7 +137,7 @@ export class DicomwebService {
       return !r.transferSyntax || r.transferSyntax === '*' || stored.every((ts) => ts === r.transferSyntax);
     });
     if (!choice) {
-      throw new NotAcceptable(
+      throw new NotAcceptableException(
         `Cannot satisfy Accept "${req.accept}": instances are served as stored (${stored.map(transferSyntaxName).join(', ')}); the platform does not transcode. ` +
           'Accept multipart/related; type="application/dicom" (optionally with transfer-syntax=* or the stored syntax).',
       );
@@ -184,13 +182,14 @@ export class DicomwebService {
     const resolved = await this.resolve(path, 'dicomweb.metadata');
     let single;
     if (path.instance) {
-      single = await this.repo.findInstance(resolved.study.id, resolved.series!.id, path.instance);
+      single = await this.repo.findInstanceMetadata(resolved.study.id, resolved.series!.id, path.instance);
       if (!single) return this.notFound('dicomweb.metadata', path);
     }
     const render = (inst: { sopInstanceUid: string; rows: number | null; transferSyntaxUid: string; dicomJson: unknown }, seriesUid: string) => {
       const instanceUrl = `${req.base}/studies/${path.study}/series/${seriesUid}/instances/${inst.sopInstanceUid}`;
       const json = rewriteBulkData((inst.dicomJson ?? {}) as JsonDataset, instanceUrl);
-      if (inst.rows !== null && !json['7FE00010']) {
+      // Ingest keeps PixelData out of the JSON (at most an empty element): point it at the frames.
+      if (inst.rows !== null && !json['7FE00010']?.BulkDataURI && !json['7FE00010']?.InlineBinary) {
         const bits = Number((json['00280100']?.Value ?? [])[0] ?? 16);
         json['7FE00010'] = { vr: isNative(inst.transferSyntaxUid) && bits > 8 ? 'OW' : 'OB', BulkDataURI: `${instanceUrl}/bulk/7FE00010` };
       }
@@ -260,11 +259,11 @@ export class DicomwebService {
       hospitalId: resolved.study.hospitalId,
       detail: { what: 'frames', frames: numbers.slice(0, 100) },
     });
-    const index = await this.frameIndex(inst);
+    const { index, file } = await this.frameIndex(inst);
     const contentType = `${plan.type}; transfer-syntax=${plan.transferSyntax}`;
     const frameUrl = (n: number) => `${req.base}/studies/${path.study}/series/${path.series}/instances/${path.instance}/frames/${n}`;
     if (!plan.multipart) {
-      const bytes = await this.readFrame(inst, index, numbers[0]);
+      const bytes = await this.readFrame(inst, index, numbers[0], file);
       res.status(200).setHeader('Content-Type', contentType);
       res.setHeader('Content-Length', String(bytes.length));
       res.end(bytes);
@@ -274,7 +273,7 @@ export class DicomwebService {
     res.status(200).setHeader('Content-Type', mp.contentType(plan.type, plan.transferSyntax));
     await this.stream(res, async () => {
       for (const n of numbers) {
-        const bytes = await this.readFrame(inst, index, n);
+        const bytes = await this.readFrame(inst, index, n, file);
         await mp.part({ 'Content-Type': contentType, 'Content-Length': String(bytes.length), 'Content-Location': frameUrl(n) }, bytes);
       }
       await mp.end();
@@ -298,7 +297,7 @@ export class DicomwebService {
       return this.frames(path, all, req, res);
     }
     const choice = negotiate(req.accept, (r) => typeMatches(r.type, 'application/octet-stream') && (!r.transferSyntax || r.transferSyntax === '*' || r.transferSyntax === EXPLICIT_LE));
-    if (!choice) throw new NotAcceptable('Bulk data is served as application/octet-stream (Explicit VR Little Endian byte order)');
+    if (!choice) throw new NotAcceptableException('Bulk data is served as application/octet-stream (Explicit VR Little Endian byte order)');
     const file = await readAll(this.store.read(inst.storageKey));
     let value;
     try {
@@ -364,13 +363,14 @@ export class DicomwebService {
     }
   }
 
-  private async frameIndex(inst: { storageKey: string; sha256: string; transferSyntaxUid: string }): Promise<FrameIndex> {
+  /** The instance's frame index (cached); on a cache miss also the file, read whole to build it. */
+  private async frameIndex(inst: { storageKey: string; sha256: string; transferSyntaxUid: string }): Promise<{ index: FrameIndex; file?: Buffer }> {
     const key = `${inst.storageKey}#${inst.sha256}`;
     const cached = this.frameIndexes.get(key);
     if (cached) {
       this.frameIndexes.delete(key);
       this.frameIndexes.set(key, cached); // most recently used last
-      return cached;
+      return { index: cached };
     }
     const file = await readAll(this.store.read(inst.storageKey));
     let index: FrameIndex;
@@ -382,10 +382,11 @@ export class DicomwebService {
     }
     this.frameIndexes.set(key, index);
     if (this.frameIndexes.size > FRAME_INDEX_CACHE) this.frameIndexes.delete(this.frameIndexes.keys().next().value!);
-    return index;
+    return { index, file };
   }
 
-  private async readFrame(inst: { storageKey: string }, index: FrameIndex, n: number): Promise<Buffer> {
+  private async readFrame(inst: { storageKey: string }, index: FrameIndex, n: number, file?: Buffer): Promise<Buffer> {
+    if (file && !index.offsetsInInflated) return this.cut(index, n, (start, end) => Promise.resolve(file.subarray(start, end)));
     if (index.offsetsInInflated) {
       // Deflated data set: offsets are in the inflated bytes, so inflate again (rare syntax).
       const ds = parsePart10(await readAll(this.store.read(inst.storageKey)));
@@ -409,11 +410,11 @@ export class DicomwebService {
 // ---------------------------------------------------------------------- attribute builders
 
 function studyAttributes(s: StudyRow, json: JsonDataset, base: string, all: boolean, include: string[]): JsonDataset {
-  const extra = all ? { ...json } : pick(json, include);
+  const extra = all ? pick(json, Object.keys(json)) : pick(json, include);
   if (include.includes('00080080')) extra['00080080'] = element('LO', s.institutionName);
   return {
     ...extra,
-    '00080005': json['00080005'] ?? element('CS'),
+    '00080005': pick(json, ['00080005'])['00080005'] ?? element('CS'),
     '00080020': element('DA', s.studyDate),
     '00080030': element('TM', s.studyTime),
     '00080050': element('SH', s.accessionNumber),
@@ -424,13 +425,14 @@ function studyAttributes(s: StudyRow, json: JsonDataset, base: string, all: bool
     '00081190': element('UR', `${base}/studies/${s.studyInstanceUid}`),
     '00100010': personName(json['00100010'], s.patient.name),
     '00100020': element('LO', s.patient.mrn),
-    '00100030': element('DA', s.patient.birthDate),
-    '00100040': element('CS', s.patient.sex),
+    // Patient attributes as this study's files sent them (the Patient row holds the first study's).
+    '00100030': json['00100030'] ? withoutEmptyValue(json['00100030']) : element('DA', s.patient.birthDate),
+    '00100040': json['00100040'] ? withoutEmptyValue(json['00100040']) : element('CS', s.patient.sex),
     '0020000D': element('UI', s.studyInstanceUid),
-    '00200010': json['00200010'] ?? element('SH'),
+    '00200010': json['00200010'] ? withoutEmptyValue(json['00200010']) : element('SH'),
     '00201206': element('IS', s.numSeries),
     '00201208': element('IS', s.numInstances),
-    ...(json['00080201'] ? { '00080201': json['00080201'] } : {}),
+    ...pick(json, ['00080201']),
   };
 }
 
@@ -442,13 +444,11 @@ function seriesAttributes(
   all: boolean,
   include: string[],
 ): JsonDataset {
-  const extra: JsonDataset = all
-    ? Object.fromEntries(Object.entries(json).filter(([tag, el]) => !NOT_SERIES_LEVEL.has(tag) && el.BulkDataURI === undefined))
-    : pick(json, include);
+  const extra: JsonDataset = pick(json, all ? Object.keys(json).filter((tag) => !NOT_SERIES_LEVEL.has(tag) && json[tag].BulkDataURI === undefined) : include);
   if (include.includes('00180015')) extra['00180015'] = element('CS', se.bodyPart);
   return {
     ...extra,
-    '00080005': json['00080005'] ?? element('CS'),
+    '00080005': pick(json, ['00080005'])['00080005'] ?? element('CS'),
     '00080060': element('CS', se.modality),
     '0008103E': element('LO', se.description),
     '00081190': element('UR', `${base}/studies/${studyUid}/series/${se.seriesInstanceUid}`),
@@ -467,7 +467,7 @@ function instanceAttributes(i: InstanceRow, json: JsonDataset, base: string, all
   const extra = rewriteBulkData(all ? json : pick(json, include), url);
   return {
     ...extra,
-    '00080005': json['00080005'] ?? element('CS'),
+    '00080005': pick(json, ['00080005'])['00080005'] ?? element('CS'),
     '00080016': element('UI', i.sopClassUid),
     '00080018': element('UI', i.sopInstanceUid),
     '00080056': element('CS', 'ONLINE'),
@@ -494,7 +494,7 @@ function negotiateJson(accept: string | undefined): void {
   const ok = parseAccept(accept).some(
     (r) => r.multipart !== true && (r.type === null || ['application/dicom+json', 'application/json'].includes(r.type) || r.type === 'application/*'),
   );
-  if (!ok) throw new NotAcceptable(`Cannot satisfy Accept "${accept}": this resource is available as application/dicom+json`);
+  if (!ok) throw new NotAcceptableException(`Cannot satisfy Accept "${accept}": this resource is available as application/dicom+json`);
 }
 
 interface FramePlan {
@@ -525,7 +525,7 @@ export function negotiateFrames(accept: string | undefined, stored: string, coun
     if (r.type === 'application/octet-stream') return { multipart, type: 'application/octet-stream', transferSyntax: outTs };
     if (!native && typeMatches(r.type, natural)) return { multipart, type: r.type.endsWith('/*') ? natural : r.type, transferSyntax: outTs };
   }
-  throw new NotAcceptable(
+  throw new NotAcceptableException(
     `Cannot satisfy Accept "${accept}": the frames are stored as ${transferSyntaxName(stored)} and the platform does not transcode. ` +
       `Ask for multipart/related; type="application/octet-stream"; transfer-syntax=* (as stored)${native ? '' : ` or type="${natural}"`}.`,
   );

@@ -1,4 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ArchiveSyncScheduler } from '../archive-sync/archive-sync.scheduler.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import type { UserPrincipal } from '../common/principal.js';
@@ -14,6 +15,7 @@ export class HospitalsService {
     private readonly apiKeys: ApiKeyService,
     private readonly tenancy: TenancyService,
     private readonly audit: AuditService,
+    private readonly archiveSync: ArchiveSyncScheduler,
   ) {}
 
   list() {
@@ -52,6 +54,7 @@ export class HospitalsService {
     await this.get(hospitalId);
     const archive = await this.hospitals.createArchive({ hospitalId, ...dto });
     await this.audit.record({ action: 'archive.create', objectType: 'Archive', objectId: archive.id, hospitalId });
+    this.archiveSync.start(archive.id);
     return archive;
   }
 

@@ -1,6 +1,10 @@
 import dcmjs from 'dcmjs';
 import dicomParser from 'dicom-parser';
 
+// dcmjs warns on stderr for every odd VR it meets ("Invalid vr type xs"); our validation reports what matters.
+dcmjs.log.setLevel('error');
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
+
 /** PS3.4 / PS3.18 failure reasons used in STOW-RS FailedSOPSequence and DIMSE C-STORE status. */
 export const FailureReason = {
   /** Processing failure / cannot understand: malformed or truncated data. */
@@ -158,7 +162,7 @@ export function parseInstance(file: Buffer): ParsedInstance {
     }
   }
 
-  const { json, text } = decodeText(file);
+  const { json, text } = decodeText(file, pixel ? pixelDataTagOffset(bytes, pixel.dataOffset) : file.length);
   return {
     transferSyntaxUid,
     sopClassUid: sopClassUid!,
@@ -192,8 +196,21 @@ function intOrNull(v: string | null): number | null {
  * The DICOM JSON of the data set, and its text attributes decoded with the file's
  * SpecificCharacterSet (dcmjs does the character-set work dicom-parser leaves to us).
  */
-function decodeText(file: Buffer): { json: DicomJson; text: (tag: string) => string | null } {
-  const ab = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
+/**
+ * Where the top-level PixelData element starts (its tag), so the attributes before it
+ * can be decoded without copying the pixels; the whole file when that is not certain.
+ */
+function pixelDataTagOffset(bytes: Uint8Array, dataOffset: number): number {
+  for (const header of [12, 8]) {
+    const at = dataOffset - header; // explicit VR OB/OW: tag, VR, reserved, 4-byte length; implicit VR: tag, length
+    if (at >= 132 && bytes[at] === 0xe0 && bytes[at + 1] === 0x7f && bytes[at + 2] === 0x10 && bytes[at + 3] === 0x00) return at;
+  }
+  return bytes.length;
+}
+
+function decodeText(file: Buffer, end: number): { json: DicomJson; text: (tag: string) => string | null } {
+  // Only the bytes before PixelData: copying a whole multi-megabyte file here was most of dcmjs's cost.
+  const ab = file.buffer.slice(file.byteOffset, file.byteOffset + end) as ArrayBuffer;
   const { dict } = dcmjs.data.DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false });
   const json = toDicomJson(dict as Record<string, { vr: string; Value?: unknown[] }>);
   const text = (tag: string) => {

@@ -26,6 +26,10 @@ export type IngestResult =
 export class IngestService implements OnModuleInit {
   private readonly logger = new Logger(IngestService.name);
   private readonly incomingDir: string;
+  /** Instances being ingested in this process, by hospital/study/SOP: a second copy waits for the first. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** studyId → when its quiet-period job was last (re)started by this process. */
+  private readonly completionScheduledAt = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,12 +59,15 @@ export class IngestService implements OnModuleInit {
     return path.join(this.incomingDir, randomUUID());
   }
 
-  async ingestFile(hospitalId: string, tmpPath: string, source: IngestSource): Promise<IngestResult> {
+  /** `data`: the file's bytes when the caller already holds them (small multipart parts), to skip reading it back. */
+  async ingestFile(hospitalId: string, tmpPath: string, source: IngestSource, data?: Buffer): Promise<IngestResult> {
+    let adopted = false;
+    let release: (() => void) | undefined;
     try {
       let parsed: ParsedInstance;
       let file: Buffer;
       try {
-        file = await fs.readFile(tmpPath);
+        file = data ?? (await fs.readFile(tmpPath));
         parsed = parseInstance(file);
       } catch (err) {
         if (err instanceof DicomRejection) {
@@ -74,34 +81,69 @@ export class IngestService implements OnModuleInit {
         studyInstanceUid: parsed.studyInstanceUid,
         seriesInstanceUid: parsed.seriesInstanceUid,
       };
-      const existing = await this.repository.findInstance(hospitalId, parsed.studyInstanceUid, parsed.sopInstanceUid);
-      if (existing) return { ok: true, ...ids, duplicate: true, studyId: existing.studyId };
+      // Parts of one upload are ingested concurrently; two copies of one SOP instance (variants in
+      // other transfer syntaxes reuse the UID) are handled one after the other.
+      const sopKey = `${hospitalId}/${parsed.studyInstanceUid}/${parsed.sopInstanceUid}`;
+      for (let other = this.inFlight.get(sopKey); other; other = this.inFlight.get(sopKey)) await other.catch(() => undefined);
+      this.inFlight.set(sopKey, new Promise<void>((resolve) => (release = () => (this.inFlight.delete(sopKey), resolve()))));
 
       const key = instanceKey(hospitalId, parsed.studyInstanceUid, parsed.seriesInstanceUid, parsed.sopInstanceUid);
       const sha256 = createHash('sha256').update(file).digest('hex');
-      try {
-        // File first, then the row: a crash in between leaves an orphan file (overwritten on
-        // resend), never a row pointing at nothing.
-        await this.store.adopt(key, tmpPath);
-      } catch (err) {
+      const storeFailed = (err: unknown): IngestResult => {
         this.logger.error({ err, key }, 'storing instance failed');
         return { ok: false, ...ids, reason: FailureReason.OutOfResources, message: 'The platform could not store the instance; retry later' };
+      };
+      // File first, then the row: a crash in between leaves an orphan file (replaced on resend),
+      // never a row pointing at nothing. So no file under the key means a new instance, and only
+      // when there is one does the index have to be asked (one query saved per new instance).
+      let placed: boolean;
+      try {
+        placed = await this.store.adoptIfAbsent(key, tmpPath);
+      } catch (err) {
+        return storeFailed(err);
       }
-      const { studyId } = await this.repository.index(hospitalId, parsed, {
+      if (!placed) {
+        const existing = await this.repository.findInstance(hospitalId, parsed.studyInstanceUid, parsed.sopInstanceUid);
+        if (existing) return { ok: true, ...ids, duplicate: true, studyId: existing.studyId };
+        try {
+          await this.store.adopt(key, tmpPath); // an orphan of an interrupted ingest: replace it
+        } catch (err) {
+          return storeFailed(err);
+        }
+      }
+      adopted = true;
+      const { studyId, inserted } = await this.repository.index(hospitalId, parsed, {
         storageKey: key,
         sizeBytes: file.length,
         sha256,
         sourceArchiveId: source.archiveId ?? null,
       });
+      if (!inserted) {
+        // The study already has this SOP instance, filed under another series: not stored twice.
+        if (placed) await this.store.delete(key).catch(() => undefined);
+        return { ok: true, ...ids, duplicate: true, studyId };
+      }
       await this.scheduleCompletion(studyId);
       return { ok: true, ...ids, duplicate: false, studyId };
     } finally {
-      await fs.rm(tmpPath, { force: true });
+      release?.();
+      if (!adopted) await fs.rm(tmpPath, { force: true });
     }
   }
 
-  /** Debounced: every new instance pushes the study's completion check back. */
+  /**
+   * Debounced: every new instance pushes the study's completion check back. The job itself
+   * re-checks Study.lastInstanceAt and waits longer while instances keep coming, so within
+   * half a quiet period of the last (re)start there is nothing to add: one Redis call per
+   * study every few seconds instead of one per instance.
+   */
   private async scheduleCompletion(studyId: string, delayMs = this.config.STUDY_STABLE_SECONDS * 1000): Promise<void> {
+    const now = Date.now();
+    const last = this.completionScheduledAt.get(studyId);
+    if (last !== undefined && now - last < delayMs / 2) return;
+    if (this.completionScheduledAt.size > 10_000) {
+      for (const [id, at] of this.completionScheduledAt) if (now - at >= delayMs) this.completionScheduledAt.delete(id);
+    }
     await this.queues.add(
       'study-stable',
       { studyId },
@@ -114,6 +156,7 @@ export class IngestService implements OnModuleInit {
         backoff: { type: 'exponential', delay: 1000 },
       },
     );
+    this.completionScheduledAt.set(studyId, now);
   }
 
   /**

@@ -6,6 +6,7 @@ import { MultipartError, parseMultipartContentType, receiveMultipart } from '../
 import type { Principal } from '../common/principal.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { FailureReason } from './dicom-instance.js';
+import { IngestPipeline } from './ingest-pipeline.js';
 import { IngestService, type IngestResult } from './ingest.service.js';
 
 export interface StowOutcome {
@@ -43,29 +44,39 @@ export class StowService {
       throw new UnsupportedMediaTypeException((err as Error).message);
     }
 
-    const results: IngestResult[] = [];
+    // One slot per part, filled as its ingest finishes: the answer lists parts in the order sent.
+    const slots: (IngestResult | undefined)[] = [];
     let cutOff: string | null = null;
+    const pipeline = new IngestPipeline();
     try {
       await receiveMultipart(body, boundary, () => this.ingest.newIncomingPath(), async (part) => {
+        const slot = slots.push(undefined) - 1;
         const type = (part.headers['content-type'] ?? 'application/dicom').split(';')[0].trim().toLowerCase();
         if (type !== 'application/dicom') {
           await fs.rm(part.path, { force: true });
-          results.push({ ok: false, reason: FailureReason.CannotUnderstand, message: `Part ${part.index}: Content-Type ${type} is not application/dicom` });
+          slots[slot] = { ok: false, reason: FailureReason.CannotUnderstand, message: `Part ${part.index}: Content-Type ${type} is not application/dicom` };
           return;
         }
-        const result = await this.ingest.ingestFile(hospitalId, part.path, { kind: 'STOW' });
-        if (result.ok && expectedStudyUid && result.studyInstanceUid !== expectedStudyUid) {
-          // Already stored by now; report it as the standard asks (the instance is not part of that study).
-          results.push({ ...result, ok: false, reason: FailureReason.DataSetDoesNotMatchSopClass, message: `Instance belongs to study ${result.studyInstanceUid}, not ${expectedStudyUid}` } as IngestResult);
-          return;
-        }
-        results.push(result);
+        await pipeline.push(part.size, async () => {
+          const result = await this.ingest.ingestFile(hospitalId, part.path, { kind: 'STOW' }, part.data);
+          if (result.ok && expectedStudyUid && result.studyInstanceUid !== expectedStudyUid) {
+            // Already stored by now; report it as the standard asks (the instance is not part of that study).
+            slots[slot] = { ...result, ok: false, reason: FailureReason.DataSetDoesNotMatchSopClass, message: `Instance belongs to study ${result.studyInstanceUid}, not ${expectedStudyUid}` } as IngestResult;
+            return;
+          }
+          slots[slot] = result;
+        });
       });
     } catch (err) {
-      if (!(err instanceof MultipartError)) throw err;
+      if (!(err instanceof MultipartError)) {
+        await pipeline.drain().catch(() => undefined);
+        throw err;
+      }
       // What arrived intact is kept; the client learns exactly what is missing.
       cutOff = err.message;
     }
+    await pipeline.drain();
+    const results = slots.filter((r): r is IngestResult => r !== undefined);
 
     const stored = results.filter((r): r is Extract<IngestResult, { ok: true }> => r.ok);
     const failed = results.filter((r): r is Extract<IngestResult, { ok: false }> => !r.ok);

@@ -13,6 +13,10 @@ import type { ImageStore, StoredObject } from './image-store.js';
  */
 export class FileImageStore implements ImageStore {
   private readonly tmpDir: string;
+  /** Directories known to exist (a study's series folder receives hundreds of files). */
+  private readonly knownDirs = new Set<string>();
+  /** Per directory: the fsync running now, and the one queued for renames that happened since it started. */
+  private readonly dirSyncs = new Map<string, { running: Promise<void>; queued: Promise<void> | null }>();
 
   constructor(private readonly root: string) {
     this.tmpDir = path.join(root, '.tmp');
@@ -49,15 +53,91 @@ export class FileImageStore implements ImageStore {
 
   /** fsync + rename: the file must be on the store's file system (see incoming dirs). */
   async adopt(key: string, localPath: string): Promise<void> {
+    await this.place(key, localPath, (from, to) => fs.rename(from, to));
+  }
+
+  /** fsync + link (fails if the target exists) + unlink: create-if-absent, atomically. */
+  async adoptIfAbsent(key: string, localPath: string): Promise<boolean> {
+    try {
+      await this.place(key, localPath, async (from, to) => {
+        try {
+          await fs.link(from, to);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw err;
+          // A file system without hard links: check, then rename (not atomic, but no worse than before).
+          if (await this.exists(key)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+          await fs.rename(from, to);
+          return;
+        }
+        await fs.unlink(from);
+      });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  private async place(key: string, localPath: string, move: (from: string, to: string) => Promise<void>): Promise<void> {
     const target = this.resolve(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    const dir = path.dirname(target);
     const handle = await fs.open(localPath, 'r');
-    await handle.sync();
-    await handle.close();
-    await fs.rename(localPath, target);
-    const dir = await fs.open(path.dirname(target), 'r');
-    await dir.sync();
-    await dir.close();
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (!this.knownDirs.has(dir)) await fs.mkdir(dir, { recursive: true });
+    try {
+      await move(localPath, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !this.knownDirs.has(dir)) throw err;
+      this.knownDirs.delete(dir); // removed behind our back: create it again
+      await fs.mkdir(dir, { recursive: true });
+      await move(localPath, target);
+    }
+    this.knownDirs.add(dir);
+    if (this.knownDirs.size > 10_000) this.knownDirs.clear();
+    await this.syncDir(dir);
+  }
+
+  /**
+   * Makes the renames into `dir` durable. Concurrent callers share fsyncs: whoever arrives
+   * while one runs waits for the next one, which covers every rename done before it starts.
+   */
+  private syncDir(dir: string): Promise<void> {
+    const fsyncDir = async () => {
+      const handle = await fs.open(dir, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    };
+    const start = (): Promise<void> => {
+      const running = fsyncDir().finally(() => {
+        const state = this.dirSyncs.get(dir);
+        if (state?.running === running && !state.queued) this.dirSyncs.delete(dir);
+      });
+      return running;
+    };
+    const state = this.dirSyncs.get(dir);
+    if (!state) {
+      const running = start();
+      this.dirSyncs.set(dir, { running, queued: null });
+      return running;
+    }
+    if (state.queued) return state.queued;
+    const queued = state.running
+      .catch(() => undefined)
+      .then(() => {
+        state.queued = null;
+        state.running = start();
+        return state.running;
+      });
+    state.queued = queued;
+    return queued;
   }
 
   read(key: string, range?: { start: number; end: number }): Readable {

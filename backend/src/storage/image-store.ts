@@ -16,6 +16,11 @@ export interface ImageStore {
   put(key: string, data: Buffer | Readable): Promise<StoredObject>;
   /** Moves a finished local file into the store (cheaper than put for files already on disk). */
   adopt(key: string, localPath: string): Promise<void>;
+  /**
+   * adopt(), unless an object is already stored under the key: then false, and the local
+   * file is left where it is. Atomic: of two concurrent callers for one key, one wins.
+   */
+  adoptIfAbsent(key: string, localPath: string): Promise<boolean>;
   /** The object, or only bytes [start, end) of it (frame and bulk data reads). */
   read(key: string, range?: { start: number; end: number }): Readable;
   exists(key: string): Promise<boolean>;

@@ -28,6 +28,9 @@ declare module 'dcmjs' {
     };
   }
 
-  const dcmjs: { data: typeof data };
+  /** loglevel logger used by dcmjs for its warnings. */
+  type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  const log: { setLevel(level: LogLevel): void; getLogger(name: string): { setLevel(level: LogLevel): void } };
+  const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
 }
