@@ -15,6 +15,7 @@ export class QueueService implements OnApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  private readonly workerConnections: Redis[] = [];
   private readonly connection: Redis;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -40,10 +41,12 @@ export class QueueService implements OnApplicationShutdown {
   /** Registers a processor, unless workers are disabled in this process. */
   process<N extends QueueName>(name: N, handler: (job: Job<JobPayloads[N]>, token?: string) => Promise<unknown>, opts: Partial<WorkerOptions> = {}): void {
     if (!this.config.WORKERS_ENABLED) return;
+    const connection = this.connection.duplicate();
+    this.workerConnections.push(connection);
     const worker = new Worker<JobPayloads[N]>(
       name,
       (job, token) => requestContext.run({ requestId: `job:${name}:${job.id}`, sourceIp: null }, () => handler(job, token)),
-      { connection: this.connection.duplicate(), prefix: this.config.QUEUE_PREFIX, concurrency: 4, ...opts },
+      { connection, prefix: this.config.QUEUE_PREFIX, concurrency: 4, ...opts },
     );
     worker.on('failed', (job, err) => this.logger.warn({ err, queue: name, jobId: job?.id }, 'job failed'));
     worker.on('error', (err) => this.logger.warn({ err, queue: name }, 'worker error'));
@@ -51,14 +54,12 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Let running jobs finish (BullMQ waits for them), but never hang shutdown on a dead Redis:
-    // an unfinished job is picked up again by another worker (it is idempotent).
-    const graceful = Promise.allSettled([...this.workers.map((w) => w.close()), ...[...this.queues.values()].map((q) => q.close())]);
-    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
-    if ((await Promise.race([graceful.then(() => 'closed'), timeout])) !== 'closed') {
-      this.logger.warn('queues did not close within 10 s; forcing');
-      await Promise.allSettled(this.workers.map((w) => w.close(true)));
-    }
-    this.connection.disconnect();
+    // Let running jobs finish (BullMQ waits for them), but never hang shutdown on a dead or
+    // restarted Redis: an unfinished job is picked up again by another worker (jobs are idempotent).
+    // (A second close() call would only return the same pending promise, so we stop waiting instead.)
+    const closing = Promise.allSettled([...this.workers.map((w) => w.close()), ...[...this.queues.values()].map((q) => q.close())]);
+    const closed = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
+    if (!closed) this.logger.warn('queues did not close within 10 s; dropping their connections');
+    for (const c of [...this.workerConnections, this.connection]) c.disconnect();
   }
 }
