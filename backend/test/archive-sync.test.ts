@@ -218,6 +218,13 @@ describe('incremental pull from hospital archives', () => {
       for (const [uid, n] of expected) expect(seen.get(uid), `${email} sees ${uid}`).toBe(n);
       for (const uid of foreign) expect(seen.has(uid)).toBe(false);
       expect(r.body.items.every((i: { hospitalId: string }) => i.hospitalId === hospitalId)).toBe(true);
+      // And through the platform's own QIDO-RS, with DICOM attributes.
+      const qido = await fetch(`${t.baseUrl}/dicomweb/studies?limit=500`, { headers: { authorization: `Bearer ${token}`, accept: 'application/dicom+json' } });
+      expect(qido.status).toBe(200);
+      const studies = (await qido.json()) as Record<string, { Value?: unknown[] }>[];
+      const qidoSeen = new Map(studies.map((st) => [st['0020000D'].Value![0] as string, Number(st['00201208']?.Value?.[0])]));
+      for (const [uid, n] of expected) expect(qidoSeen.get(uid), `QIDO for ${email} lists ${uid}`).toBe(n);
+      for (const uid of foreign) expect(qidoSeen.has(uid)).toBe(false);
     }
 
     // After the quiet period every pulled study is complete and on the worklist.
