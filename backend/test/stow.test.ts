@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestService } from '../src/ingest/ingest.service.js';
 import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
 import { seedWorld, type World } from './fixtures.js';
 
@@ -152,6 +153,20 @@ describe('STOW-RS', () => {
     const studies = await t.prisma.study.findMany({ where: { hospitalId: world.hospitalB.id, studyInstanceUid: { in: studyUids } } });
     expect(studies.reduce((n, s) => n + s.numInstances, 0)).toBe(files.length);
     expect(fs.readdirSync(path.join(t.config.STORAGE_DIR, '.incoming'))).toEqual([]);
+  });
+
+  it('sweeps partial uploads abandoned by a crash, but not ones still being written', async () => {
+    const ingest = t.app.get(IngestService);
+    const stale = ingest.newIncomingPath();
+    const live = ingest.newIncomingPath();
+    fs.writeFileSync(stale, 'half a DICOM file');
+    fs.writeFileSync(live, 'an upload in progress');
+    const longAgo = new Date(Date.now() - 20 * 60_000);
+    fs.utimesSync(stale, longAgo, longAgo);
+    expect(await ingest.sweepIncoming()).toBe(1);
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    fs.rmSync(live);
   });
 
   it('refuses callers without a hospital or without the right role', async () => {

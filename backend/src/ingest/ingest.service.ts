@@ -11,6 +11,8 @@ import { WorklistIntakeService } from '../worklist/worklist-intake.service.js';
 import { DicomRejection, FailureReason, parseInstance, type ParsedInstance } from './dicom-instance.js';
 import { IngestRepository } from './ingest.repository.js';
 
+const INCOMING_ABANDONED_MS = 10 * 60_000;
+
 export type IngestSource = { kind: 'STOW' | 'DIMSE' | 'PULL'; archiveId?: string; callingAeTitle?: string };
 
 export type IngestResult =
@@ -45,6 +47,7 @@ export class IngestService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await fs.mkdir(this.incomingDir, { recursive: true });
+    await this.sweepIncoming();
     this.queues.process('study-stable', async (job, token) => {
       const waitMs = await this.completeIfQuiet(job.data.studyId);
       if (waitMs > 0) {
@@ -53,6 +56,24 @@ export class IngestService implements OnModuleInit {
         throw new DelayedError();
       }
     });
+  }
+
+  /**
+   * Half-received files left by a crash. Another process may share the store, so only
+   * files untouched for INCOMING_ABANDONED_MS (an upload in progress keeps writing) go.
+   */
+  async sweepIncoming(now = Date.now()): Promise<number> {
+    let removed = 0;
+    for (const name of await fs.readdir(this.incomingDir)) {
+      const file = path.join(this.incomingDir, name);
+      const stat = await fs.stat(file).catch(() => null);
+      if (stat && now - stat.mtimeMs > INCOMING_ABANDONED_MS) {
+        await fs.rm(file, { force: true });
+        removed++;
+      }
+    }
+    if (removed) this.logger.warn(`removed ${removed} abandoned partial upload(s) from ${this.incomingDir}`);
+    return removed;
   }
 
   newIncomingPath(): string {
