@@ -43,6 +43,16 @@ if [ -x "$PEERS/archive.sh" ] && command -v Orthanc >/dev/null; then
     i=$((i + 1))
   done
   echo "$archives" | tr ',' '\n'
+  # A few studies waiting in each archive: the platform pulls them in once it runs.
+  for i in 1 2 3; do
+    gen="$ROOT/var/archive-studies/hosp$i"
+    if [ ! -f "$gen/manifest.json" ]; then
+      node "$PEERS/gen-study.mjs" --out "$gen" --seed "demo-archive-$i" --studies 3 --slices 16 --rows 128 --cols 128 \
+        --modality MIX --accession "PULL$i-{n}" --quiet >/dev/null
+    fi
+    ARCHIVE_STATE_DIR="$ROOT/var/archives" ARCHIVE_ALLOW_FAIL=1 "$PEERS/archive.sh" load $i "$gen" >/dev/null
+  done
+  echo "3 studies waiting in each archive (pulled by the platform within seconds of start)"
 else
   echo "Orthanc or ../shared/peers not available: continuing without demo archives"
 fi

@@ -24,14 +24,28 @@ export class AuditRepository {
    * patients, and a row-by-row insert would cost more than the read itself.
    */
   async append(event: Omit<Prisma.AuditEventCreateManyInput, 'patientId'>, patientIds: readonly (string | null)[]): Promise<void> {
-    await this.prisma.$executeRaw`
-      INSERT INTO "AuditEvent" ("actorKind", "actorId", "actorRole", "actorName", action, "objectType", "objectId",
-                                "patientId", "hospitalId", "sourceIp", outcome, "requestId", detail)
-      SELECT ${event.actorKind}::"ActorKind", ${event.actorId}, ${event.actorRole}, ${event.actorName}, ${event.action},
-             ${event.objectType}, ${event.objectId}, p::uuid, ${event.hospitalId}::uuid, ${event.sourceIp},
-             ${event.outcome}::"AuditOutcome", ${event.requestId},
-             ${event.detail === undefined ? null : JSON.stringify(event.detail)}::jsonb
-      FROM unnest(${patientIds as (string | null)[]}::text[]) AS p`;
+    // Plain SQL on the pool under Prisma: every patient-data read waits on this insert.
+    await this.prisma.pool.query(
+      `INSERT INTO "AuditEvent" ("actorKind", "actorId", "actorRole", "actorName", action, "objectType", "objectId",
+                                 "patientId", "hospitalId", "sourceIp", outcome, "requestId", detail)
+       SELECT $1::"ActorKind", $2, $3, $4, $5, $6, $7, p::uuid, $8::uuid, $9, $10::"AuditOutcome", $11, $12::jsonb
+       FROM unnest($13::text[]) AS p`,
+      [
+        event.actorKind,
+        event.actorId ?? null,
+        event.actorRole ?? null,
+        event.actorName ?? null,
+        event.action,
+        event.objectType,
+        event.objectId ?? null,
+        event.hospitalId ?? null,
+        event.sourceIp ?? null,
+        event.outcome ?? 'SUCCESS',
+        event.requestId ?? null,
+        event.detail === undefined ? null : JSON.stringify(event.detail),
+        patientIds,
+      ],
+    );
   }
 
   async search(q: AuditQuery) {

@@ -5,6 +5,8 @@ import type { ApiKeyPrincipal } from '../common/principal.js';
 import { sha256 } from './token.service.js';
 
 const KEY_PATTERN = /^tr_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/;
+/** lastUsedAt is written at most this often per key (an archive may call many times a second). */
+const LAST_USED_EVERY_MS = 60_000;
 
 /**
  * Per-hospital machine credentials: `tr_<prefix>_<secret>`. The prefix finds the row;
@@ -12,6 +14,9 @@ const KEY_PATTERN = /^tr_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/;
  */
 @Injectable()
 export class ApiKeyService {
+  /** Key id → when this process last wrote its lastUsedAt. */
+  private readonly lastUsedWritten = new Map<string, number>();
+
   constructor(private readonly prisma: PrismaService) {}
 
   /** Creates a key; the plain key is returned once and never stored. */
@@ -25,13 +30,27 @@ export class ApiKeyService {
   async authenticate(key: string): Promise<ApiKeyPrincipal | null> {
     const match = KEY_PATTERN.exec(key);
     if (!match) return null;
-    const row = await this.prisma.apiKey.findUnique({ where: { prefix: match[1] } });
+    // Read on every request (revocation is immediate); plain SQL on the pool, this is every API call's first step.
+    const {
+      rows: [row],
+    } = await this.prisma.pool.query<{ id: string; hospitalId: string; name: string; keyHash: string; revokedAt: Date | null }>(
+      'SELECT id::text AS id, "hospitalId"::text AS "hospitalId", name, "keyHash", "revokedAt" FROM "ApiKey" WHERE prefix = $1',
+      [match[1]],
+    );
     if (!row || row.revokedAt) return null;
     const expected = Buffer.from(row.keyHash, 'hex');
     const actual = Buffer.from(sha256(key), 'hex');
-    if (!timingSafeEqual(expected, actual)) return null;
-    // Bookkeeping only; never block the request on it.
-    void this.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+    this.touch(row.id);
     return { kind: 'API_KEY', apiKeyId: row.id, hospitalId: row.hospitalId, name: row.name };
+  }
+
+  /** Bookkeeping only (at most once a minute per key); never blocks the request. */
+  private touch(id: string): void {
+    const now = Date.now();
+    if (now - (this.lastUsedWritten.get(id) ?? 0) < LAST_USED_EVERY_MS) return;
+    if (this.lastUsedWritten.size > 10_000) this.lastUsedWritten.clear();
+    this.lastUsedWritten.set(id, now);
+    void this.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
   }
 }

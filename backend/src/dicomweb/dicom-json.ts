@@ -32,7 +32,10 @@ export function personName(stored: JsonElement | undefined, fallback: string | n
 
 /** Sorts a data set by tag, as DICOM JSON producers conventionally do. */
 export function sortByTag(ds: JsonDataset): JsonDataset {
-  return Object.fromEntries(Object.entries(ds).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const out: JsonDataset = {};
+  // The default sort compares UTF-16 code units: for tags, the same order as `<`.
+  for (const tag of Object.keys(ds).sort()) out[tag] = ds[tag];
+  return out;
 }
 
 /** The elements of `ds` whose tags are listed (tags upper-case). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '../generated/prisma/client.js';
+import { PrismaService } from '../database/prisma.service.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import type { JsonDataset } from './dicom-json.js';
 import { likePattern, type Filter, type QidoLevel } from './qido-query.js';
@@ -72,6 +73,16 @@ export interface SearchSpec {
 }
 
 export type Found<T> = T & { json: JsonDataset };
+
+/** A row of the study-level search (study columns, its patient's, the projected JSON). */
+type StudySqlRow = Omit<StudyRow, 'patient'> & {
+  patientId: string;
+  mrn: string;
+  name: string | null;
+  birthDate: string | null;
+  sex: string | null;
+  json: JsonDataset | null;
+};
 
 const sql = Prisma.sql;
 
@@ -146,22 +157,26 @@ function jsonProjection(source: Prisma.Sql, tags: string[], all: boolean): Prism
 }
 
 /**
- * DICOMweb reads. Every row handed out comes from TenancyService.db() (the caller's
- * scope). QIDO matching (wildcards, ranges, arrays) needs SQL that Prisma cannot
- * express, so a search first selects the page of matching ids with raw SQL restricted
- * to the caller's hospitals explicitly, then loads those rows through db(): a row the
- * scope does not cover can never come back, even if the SQL were wrong.
+ * DICOMweb reads, limited to the caller's scope (TenancyService). QIDO matching
+ * (wildcards, ranges, arrays) needs SQL that Prisma cannot express, so a series or
+ * instance search first selects the page of matching ids with raw SQL restricted to the
+ * caller's hospitals explicitly, then loads those rows through db(); a study search
+ * (the hot path) is one SQL statement whose rows are re-checked against the scope (see
+ * searchStudies). Either way a row the scope does not cover can never come back, even
+ * if the SQL were wrong.
  */
 @Injectable()
 export class DicomwebRepository {
-  constructor(private readonly tenancy: TenancyService) {}
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly prisma: PrismaService,
+  ) {}
 
   // ------------------------------------------------------------------ QIDO
 
   async search(spec: SearchSpec): Promise<{ rows: Found<StudyRow | SeriesRow | InstanceRow>[]; more: boolean }> {
     const { hospitalIds } = await this.tenancy.scope();
     if (!hospitalIds.length) return { rows: [], more: false };
-    const db = await this.tenancy.db();
 
     const where: Prisma.Sql[] = [sql`s."hospitalId" = ANY(${[...hospitalIds]}::uuid[])`, ...spec.filters.map(condition)];
     if (spec.studyId) where.push(sql`s.id = ${spec.studyId}::uuid`);
@@ -170,15 +185,11 @@ export class DicomwebRepository {
     const patientJoin = needsPatient ? sql`JOIN "Patient" p ON p.id = s."patientId"` : Prisma.empty;
     const whereSql = Prisma.join(where, ' AND ');
 
+    if (spec.level === 'study') return this.searchStudies(hospitalIds, whereSql, patientJoin, spec);
+
+    const db = await this.tenancy.db();
     let ids: { id: string; json: JsonDataset | null }[];
-    if (spec.level === 'study') {
-      ids = await db.$queryRaw`
-        SELECT s.id::text AS id, ${jsonProjection(sql`s."dicomJson"`, spec.jsonTags, spec.jsonAll)} AS json
-        FROM "Study" s ${patientJoin}
-        WHERE ${whereSql}
-        ORDER BY s."receivedAt" DESC, s.id DESC
-        LIMIT ${spec.take + 1} OFFSET ${spec.skip}`;
-    } else if (spec.level === 'series') {
+    if (spec.level === 'series') {
       // Series carry no DICOM JSON of their own yet: series attributes come from their first instance.
       const seriesJson = sql`COALESCE(se."dicomJson", (SELECT i1."dicomJson" FROM "Instance" i1 WHERE i1."seriesId" = se.id ORDER BY i1."instanceNumber" NULLS LAST, i1.id LIMIT 1))`;
       const order = spec.studyId
@@ -206,10 +217,8 @@ export class DicomwebRepository {
     if (!page.length) return { rows: [], more: false };
     const idList = page.map((r) => r.id);
 
-    let loaded: (StudyRow | SeriesRow | InstanceRow)[];
-    if (spec.level === 'study') {
-      loaded = await db.study.findMany({ where: { id: { in: idList } }, select: STUDY_SELECT });
-    } else if (spec.level === 'series') {
+    let loaded: (SeriesRow | InstanceRow)[];
+    if (spec.level === 'series') {
       loaded = await db.series.findMany({ where: { id: { in: idList } }, select: { ...SERIES_SELECT, study: { select: STUDY_SELECT } } });
     } else {
       loaded = await db.instance.findMany({
@@ -233,6 +242,60 @@ export class DicomwebRepository {
       const row = byId.get(r.id);
       return row ? [{ ...row, json: r.json ?? {} }] : [];
     });
+    return { rows, more };
+  }
+
+  /**
+   * Study-level QIDO, the hot path (every viewer's worklist): one plain SQL round trip on
+   * the pool under Prisma that returns the page in its final shape. The scope is in the
+   * WHERE clause (hospitalIds from TenancyService.scope()), and every row is checked
+   * against it again here, so a row outside the scope can never come back even if the
+   * SQL were wrong.
+   */
+  private async searchStudies(
+    hospitalIds: readonly string[],
+    whereSql: Prisma.Sql,
+    patientJoin: Prisma.Sql,
+    spec: SearchSpec,
+  ): Promise<{ rows: Found<StudyRow>[]; more: boolean }> {
+    const query = sql`
+      WITH page AS (
+        SELECT s.id, s."hospitalId", s."patientId", s."receivedAt", s."studyInstanceUid", s."accessionNumber", s."studyDate",
+               s."studyTime", s.description, s.modalities, s."referringPhysician", s."institutionName", s."numSeries",
+               s."numInstances", s."dicomJson"
+        FROM "Study" s ${patientJoin}
+        WHERE ${whereSql}
+        ORDER BY s."receivedAt" DESC, s.id DESC
+        LIMIT ${spec.take + 1} OFFSET ${spec.skip})
+      SELECT s.id::text AS id, s."hospitalId"::text AS "hospitalId", s."studyInstanceUid", s."accessionNumber", s."studyDate",
+             s."studyTime", s.description, s.modalities, s."referringPhysician", s."institutionName", s."numSeries", s."numInstances",
+             pt.id::text AS "patientId", pt.mrn, pt.name, pt."birthDate", pt.sex,
+             ${jsonProjection(sql`s."dicomJson"`, spec.jsonTags, spec.jsonAll)} AS json
+      FROM page s JOIN "Patient" pt ON pt.id = s."patientId"
+      ORDER BY s."receivedAt" DESC, s.id DESC`;
+    const { rows: found } = await this.prisma.pool.query<StudySqlRow>({ text: query.text, values: query.values });
+    const more = found.length > spec.take;
+    const inScope = new Set(hospitalIds);
+    const rows: Found<StudyRow>[] = [];
+    for (const r of found.slice(0, spec.take)) {
+      if (!inScope.has(r.hospitalId)) continue;
+      rows.push({
+        id: r.id,
+        hospitalId: r.hospitalId,
+        studyInstanceUid: r.studyInstanceUid,
+        accessionNumber: r.accessionNumber,
+        studyDate: r.studyDate,
+        studyTime: r.studyTime,
+        description: r.description,
+        modalities: r.modalities,
+        referringPhysician: r.referringPhysician,
+        institutionName: r.institutionName,
+        numSeries: r.numSeries,
+        numInstances: r.numInstances,
+        patient: { id: r.patientId, mrn: r.mrn, name: r.name, birthDate: r.birthDate, sex: r.sex },
+        json: r.json ?? {},
+      });
+    }
     return { rows, more };
   }
 

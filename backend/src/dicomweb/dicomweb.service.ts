@@ -84,24 +84,10 @@ export class DicomwebService {
       skip: q.offset,
     });
 
-    const base = req.base;
-    const body = rows.map((row) => {
-      if (level === 'study') return sortByTag(studyAttributes(row as StudyRow, row.json, base, q.includeAll, include));
-      if (level === 'series') {
-        const s = row as SeriesRow & { json: JsonDataset };
-        const parent = path.study ? { '0020000D': element('UI', s.study.studyInstanceUid) } : studyAttributes(s.study, {}, base, false, []);
-        return sortByTag({ ...parent, ...seriesAttributes(s, s.study.studyInstanceUid, s.json, base, q.includeAll, include) });
-      }
-      const i = row as InstanceRow & { json: JsonDataset };
-      const parent = {
-        ...(path.study ? { '0020000D': element('UI', i.study.studyInstanceUid) } : studyAttributes(i.study, {}, base, false, [])),
-        ...(path.series ? { '0020000E': element('UI', i.series.seriesInstanceUid) } : seriesAttributes(i.series, i.study.studyInstanceUid, {}, base, false, [])),
-      };
-      return sortByTag({ ...parent, ...instanceAttributes(i, i.json, base, q.includeAll, include) });
-    });
-
     const patientIds = rows.map((r) => ('patient' in r ? r.patient.id : r.study.patient.id));
-    await this.audit.record({
+    // Written while the answer is built, and awaited before it is returned: no patient data
+    // leaves unless its access was recorded.
+    const audited = this.audit.record({
       action: 'dicomweb.search',
       objectType: level === 'study' ? 'Study' : level === 'series' ? 'Series' : 'Instance',
       objectId: path.series ?? path.study ?? null,
@@ -109,6 +95,29 @@ export class DicomwebService {
       hospitalId: resolved?.study.hospitalId,
       detail: { level, count: rows.length, query: Object.fromEntries(query) },
     });
+
+    const base = req.base;
+    let body: JsonDataset[];
+    try {
+      body = rows.map((row) => {
+        if (level === 'study') return sortByTag(studyAttributes(row as StudyRow, row.json, base, q.includeAll, include));
+        if (level === 'series') {
+          const s = row as SeriesRow & { json: JsonDataset };
+          const parent = path.study ? { '0020000D': element('UI', s.study.studyInstanceUid) } : studyAttributes(s.study, {}, base, false, []);
+          return sortByTag({ ...parent, ...seriesAttributes(s, s.study.studyInstanceUid, s.json, base, q.includeAll, include) });
+        }
+        const i = row as InstanceRow & { json: JsonDataset };
+        const parent = {
+          ...(path.study ? { '0020000D': element('UI', i.study.studyInstanceUid) } : studyAttributes(i.study, {}, base, false, [])),
+          ...(path.series ? { '0020000E': element('UI', i.series.seriesInstanceUid) } : seriesAttributes(i.series, i.study.studyInstanceUid, {}, base, false, [])),
+        };
+        return sortByTag({ ...parent, ...instanceAttributes(i, i.json, base, q.includeAll, include) });
+      });
+    } catch (err) {
+      await audited.catch(() => undefined);
+      throw err;
+    }
+    await audited;
 
     const warnings: string[] = [];
     if (q.ignored.length) warnings.push(`The following query keys are not supported for matching at this level and were ignored: ${q.ignored.join(', ')}`);

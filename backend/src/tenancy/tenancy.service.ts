@@ -10,8 +10,13 @@ import { scopeExtension } from './scope-extension.js';
  * database handle for patient data: repositories read and write tenant-owned
  * models through db(), which applies the current caller's scope to every query.
  */
+/** Scoped clients kept (LRU, by scope): building one with $extends on every request costs more than the query. */
+const SCOPED_CLIENTS = 256;
+
 @Injectable()
 export class TenancyService {
+  private readonly scoped = new Map<string, ReturnType<TenancyService['extend']>>();
+
   constructor(private readonly prisma: PrismaService) {}
 
   /** The current caller's scope, computed once per request. */
@@ -31,7 +36,20 @@ export class TenancyService {
   /** A database client limited to the current caller's hospitals. */
   async db() {
     const scope = await this.scope();
-    return this.prisma.$extends(scopeExtension(scope.hospitalIds));
+    const key = [...scope.hospitalIds].sort().join(',');
+    let client = this.scoped.get(key);
+    if (client) {
+      this.scoped.delete(key); // most recently used goes last
+    } else {
+      client = this.extend(scope.hospitalIds);
+      if (this.scoped.size >= SCOPED_CLIENTS) this.scoped.delete(this.scoped.keys().next().value!);
+    }
+    this.scoped.set(key, client);
+    return client;
+  }
+
+  private extend(hospitalIds: readonly string[]) {
+    return this.prisma.$extends(scopeExtension(hospitalIds));
   }
 
   async canSeeHospital(hospitalId: string): Promise<boolean> {
