@@ -18,6 +18,14 @@ PEERS="${PEERS:-$ROOT/../shared/peers}"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$PORT" "$WEB_PORT"; do
+  if port_busy "$port"; then
+    echo "port $port is already in use (an earlier demo still running?): stop it, or set PORT / WEB_PORT" >&2
+    exit 1
+  fi
+done
+
 step "dependencies"
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
 if [ -x "$PEERS/archive.sh" ] && ! command -v Orthanc >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
