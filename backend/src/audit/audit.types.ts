@@ -9,6 +9,8 @@ export type AuditAction =
   | 'study.read'
   | 'worklist.read'
   | 'worklist.item.read'
+  | 'worklist.claim'
+  | 'worklist.release'
   | 'audit.search'
   | 'audit.export'
   | 'user.create'

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentUser, Roles } from '../common/decorators.js';
@@ -24,5 +24,19 @@ export class WorklistController {
   @Get(':id')
   get(@Param({ schema: IdParams }) { id }: { id: string }) {
     return this.worklist.get(id);
+  }
+
+  @Post(':id/claim')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Take the case: 200 for exactly one reader, 409 for everyone else while the claim holds' })
+  claim(@CurrentUser() user: UserPrincipal, @Param({ schema: IdParams }) { id }: { id: string }) {
+    return this.worklist.claim(user, id);
+  }
+
+  @Post(':id/release')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Give the case back to the list (its reader, or an admin)' })
+  release(@CurrentUser() user: UserPrincipal, @Param({ schema: IdParams }) { id }: { id: string }) {
+    return this.worklist.release(user, id);
   }
 }

@@ -53,4 +53,32 @@ export class WorklistRepository {
     const db = await this.tenancy.db();
     return db.worklistItem.findUnique({ where: { id }, select: ITEM });
   }
+
+  /**
+   * Takes the case for one reader with a single conditional UPDATE: of any number of
+   * concurrent callers exactly one matches the row (open, or a lapsed lease). Scoped.
+   */
+  async claim(id: string, userId: string, subspecialties: readonly Subspecialty[], leaseMs: number): Promise<boolean> {
+    const db = await this.tenancy.db();
+    const now = new Date();
+    const { count } = await db.worklistItem.updateMany({
+      where: {
+        id,
+        subspecialty: { in: [...subspecialties, 'GENERAL'] },
+        OR: [{ state: 'UNREAD' }, { state: 'CLAIMED', leaseExpiresAt: { lt: now } }, { state: 'CLAIMED', claimedById: userId }],
+      },
+      data: { state: 'CLAIMED', claimedById: userId, claimedAt: now, leaseExpiresAt: new Date(now.getTime() + leaseMs), version: { increment: 1 } },
+    });
+    return count === 1;
+  }
+
+  /** Returns a claimed case to the list; only its claimant (or, with `anyClaimant`, an admin) may. */
+  async release(id: string, userId: string, anyClaimant: boolean): Promise<boolean> {
+    const db = await this.tenancy.db();
+    const { count } = await db.worklistItem.updateMany({
+      where: { id, state: 'CLAIMED', ...(anyClaimant ? {} : { claimedById: userId }) },
+      data: { state: 'UNREAD', claimedById: null, claimedAt: null, leaseExpiresAt: null, version: { increment: 1 } },
+    });
+    return count === 1;
+  }
 }

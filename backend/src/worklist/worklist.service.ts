@@ -1,8 +1,11 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { UserPrincipal } from '../common/principal.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { WorklistRepository, type WorklistRow } from './worklist.repository.js';
+
+/** How long a claim holds without the viewer's heartbeat (renewal comes with the viewer). */
+const CLAIM_LEASE_MS = 15 * 60_000;
 
 export function presentWorklistItem(w: WorklistRow) {
   return {
@@ -62,6 +65,32 @@ export class WorklistService {
       hospitalId: item.hospitalId,
     });
     return presentWorklistItem(item);
+  }
+
+  /** Exactly one reader wins; everyone else gets 409 while the claim (lease) holds. */
+  async claim(user: UserPrincipal, id: string) {
+    if (user.role !== 'RADIOLOGIST') throw new ForbiddenException('Only radiologists claim cases');
+    const subspecialties = await this.subspecialtiesOf(user);
+    if (await this.worklist.claim(id, user.userId, subspecialties, CLAIM_LEASE_MS)) {
+      await this.audit.record({ action: 'worklist.claim', objectType: 'WorklistItem', objectId: id });
+      return this.get(id);
+    }
+    const item = await this.worklist.find(id);
+    if (!item) throw new NotFoundException('Worklist item not found');
+    if (item.subspecialty !== 'GENERAL' && !subspecialties.includes(item.subspecialty)) {
+      throw new ForbiddenException(`This case is routed to ${item.subspecialty.toLowerCase()}, which is not among your subspecialties`);
+    }
+    throw new ConflictException(item.state === 'CLAIMED' ? 'Another radiologist is reading this case' : `This case is ${item.state.toLowerCase()}`);
+  }
+
+  async release(user: UserPrincipal, id: string) {
+    if (await this.worklist.release(id, user.userId, user.role === 'ADMIN')) {
+      await this.audit.record({ action: 'worklist.release', objectType: 'WorklistItem', objectId: id });
+      return this.get(id);
+    }
+    const item = await this.worklist.find(id);
+    if (!item) throw new NotFoundException('Worklist item not found');
+    throw new ConflictException(item.state === 'CLAIMED' ? 'Only the radiologist reading this case can release it' : 'This case is not claimed');
   }
 
   private async subspecialtiesOf(user: UserPrincipal) {
