@@ -151,14 +151,7 @@ export class DicomwebService {
           'Accept multipart/related; type="application/dicom" (optionally with transfer-syntax=* or the stored syntax).',
       );
     }
-    await this.audit.record({
-      action: 'dicomweb.retrieve',
-      objectType: path.instance ? 'Instance' : path.series ? 'Series' : 'Study',
-      objectId: path.instance ?? path.series ?? path.study,
-      patientIds: [resolved.study.patientId],
-      hospitalId: resolved.study.hospitalId,
-      detail: { what: 'instances', instances: files.length },
-    });
+    await this.auditStudyAccess(resolved.study, 'dicomweb.retrieve', path.instance ? 'Instance' : path.series ? 'Series' : 'Study', path.instance ?? path.series ?? path.study, { what: 'instances', instances: files.length });
 
     const url = (f: (typeof files)[number]) => `${req.base}/studies/${path.study}/series/${f.series.seriesInstanceUid}/instances/${f.sopInstanceUid}`;
     if (choice.multipart === false) {
@@ -206,26 +199,14 @@ export class DicomwebService {
     };
 
     if (single) {
-      await this.audit.record({
-        action: 'dicomweb.metadata',
-        objectType: 'Instance',
-        objectId: path.instance,
-        patientIds: [resolved.study.patientId],
-        hospitalId: resolved.study.hospitalId,
-      });
+      await this.auditStudyAccess(resolved.study, 'dicomweb.metadata', 'Instance', path.instance);
       res.status(200).setHeader('Content-Type', 'application/dicom+json; charset=utf-8');
       res.end(`[${render(single, resolved.series!.seriesInstanceUid)}]`);
       return;
     }
     const firstBatch = await this.repo.metadataBatch(resolved.study.id, resolved.series?.id, undefined, 200);
     if (!firstBatch.length) return this.notFound('dicomweb.metadata', path);
-    await this.audit.record({
-      action: 'dicomweb.metadata',
-      objectType: path.series ? 'Series' : 'Study',
-      objectId: path.series ?? path.study,
-      patientIds: [resolved.study.patientId],
-      hospitalId: resolved.study.hospitalId,
-    });
+    await this.auditStudyAccess(resolved.study, 'dicomweb.metadata', path.series ? 'Series' : 'Study', path.series ?? path.study);
     res.status(200).setHeader('Content-Type', 'application/dicom+json; charset=utf-8');
     await this.stream(res, async () => {
       let batch = firstBatch;
@@ -241,6 +222,17 @@ export class DicomwebService {
       await write(res, ']');
       res.end();
     });
+  }
+
+  /** One audit event for a read of (part of) a study: its patient, its hospital. */
+  private auditStudyAccess(
+    study: { patientId: string; hospitalId: string },
+    action: AuditAction,
+    objectType: string,
+    objectId: string | null | undefined,
+    detail?: Record<string, unknown>,
+  ) {
+    return this.audit.record({ action, objectType, objectId, patientIds: [study.patientId], hospitalId: study.hospitalId, detail });
   }
 
   /** Frames of one instance, as stored (native: raw little-endian bytes; encapsulated: each frame's bitstream). */
@@ -260,14 +252,7 @@ export class DicomwebService {
       throw new NotFoundException(`Frame ${outOfRange.join(', ')} does not exist: the instance has ${inst.numberOfFrames} frame${inst.numberOfFrames === 1 ? '' : 's'}`);
     }
     const plan = negotiateFrames(req.accept, inst.transferSyntaxUid, numbers.length);
-    await this.audit.record({
-      action: 'dicomweb.retrieve',
-      objectType: 'Instance',
-      objectId: path.instance,
-      patientIds: [resolved.study.patientId],
-      hospitalId: resolved.study.hospitalId,
-      detail: { what: 'frames', frames: numbers.slice(0, 100) },
-    });
+    await this.auditStudyAccess(resolved.study, 'dicomweb.retrieve', 'Instance', path.instance, { what: 'frames', frames: numbers.slice(0, 100) });
     const { index, file } = await this.frameIndex(inst);
     const contentType = `${plan.type}; transfer-syntax=${plan.transferSyntax}`;
     const frameUrl = (n: number) => `${req.base}/studies/${path.study}/series/${path.series}/instances/${path.instance}/frames/${n}`;
@@ -316,14 +301,7 @@ export class DicomwebService {
       throw err;
     }
     if (!value) throw new NotFoundException('No such bulk data element');
-    await this.audit.record({
-      action: 'dicomweb.retrieve',
-      objectType: 'Instance',
-      objectId: path.instance,
-      patientIds: [resolved.study.patientId],
-      hospitalId: resolved.study.hospitalId,
-      detail: { what: 'bulk', element: elementPath.join('/') },
-    });
+    await this.auditStudyAccess(resolved.study, 'dicomweb.retrieve', 'Instance', path.instance, { what: 'bulk', element: elementPath.join('/') });
     if (choice.multipart === false) {
       res.status(200).setHeader('Content-Type', 'application/octet-stream');
       res.end(value.bytes);
