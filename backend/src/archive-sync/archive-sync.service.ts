@@ -9,6 +9,7 @@ import { RedisService } from '../redis/redis.service.js';
 import { ArchiveClient, ArchiveError } from './archive-client.js';
 import { ArchiveSyncRepository } from './archive-sync.repository.js';
 import { backoffMs, dicomDate } from './backoff.js';
+import { isDicomUidText } from '../common/schemas.js';
 
 type ArchiveRow = NonNullable<Awaited<ReturnType<ArchiveSyncRepository['findArchive']>>>;
 
@@ -194,7 +195,7 @@ export class ArchiveSyncService implements OnModuleDestroy {
    */
   private async syncStudy(ctx: RunContext, studyInstanceUid: string, remoteCount: number | null | undefined): Promise<void> {
     const { archive, client } = ctx;
-    if (!/^[0-9.]{1,64}$/.test(studyInstanceUid)) return;
+    if (!isDicomUidText(studyInstanceUid)) return;
     ctx.stats.checked++;
     const retryKey = this.key(archive.id, 'retry');
     const attemptedKey = this.key(archive.id, 'attempted');
@@ -271,7 +272,7 @@ export class ArchiveSyncService implements OnModuleDestroy {
     const held = new Map(local.series.map((s) => [s.seriesInstanceUid, s.numInstances]));
     const behind = remote.filter((s) => s.numInstances === null || (held.get(s.seriesInstanceUid) ?? 0) < s.numInstances);
     if (behind.length === 0 || behind.length === remote.length) return whole;
-    return behind.filter((s) => /^[0-9.]{1,64}$/.test(s.seriesInstanceUid)).map((s) => `studies/${studyUid}/series/${s.seriesInstanceUid}`);
+    return behind.filter((s) => isDicomUidText(s.seriesInstanceUid)).map((s) => `studies/${studyUid}/series/${s.seriesInstanceUid}`);
   }
 
   private async ingestPart(ctx: RunContext, part: ReceivedPart, rejections: string[]): Promise<void> {

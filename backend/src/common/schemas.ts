@@ -21,3 +21,11 @@ export const IdParams = z.object({ id: EntityId });
 export const IsoDate = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO 8601 date or date-time' })
   .transform((s) => new Date(s));
+
+/**
+ * The characters a DICOM UID may hold, at most 64 of them. Used wherever a UID arrives
+ * from outside (URLs, request bodies, archives) before it reaches a query or a file path.
+ */
+export const DICOM_UID_CHARS = /^[0-9.]{1,64}$/;
+export const isDicomUidText = (value: string) => DICOM_UID_CHARS.test(value);
+export const DicomUid = z.string().regex(DICOM_UID_CHARS, 'must be a DICOM UID');

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AllowApiKey } from '../common/decorators.js';
+import { publicBaseUrl } from '../common/public-url.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DicomwebService, type RequestInfo } from './dicomweb.service.js';
 import type { QidoLevel } from './qido-query.js';
@@ -155,13 +156,9 @@ export class DicomwebController {
     res.end(JSON.stringify(body));
   }
 
-  /**
-   * The /dicomweb URL clients reach us at, for RetrieveURL and BulkDataURI: PUBLIC_URL when
-   * configured, else the request's proto and host (X-Forwarded-Proto/-Host honoured from
-   * trusted proxies, see TRUST_PROXY), never the bind address.
-   */
+  /** The /dicomweb URL clients reach us at (for RetrieveURL and BulkDataURI), and what they accept. */
   private info(req: Request): RequestInfo {
-    const root = this.config.PUBLIC_URL ? this.config.PUBLIC_URL.replace(/\/+$/, '') : `${req.protocol}://${req.host ?? 'localhost'}`;
+    const root = publicBaseUrl(req, this.config.PUBLIC_URL);
     const acceptParam = typeof req.query.accept === 'string' ? req.query.accept : undefined;
     return { base: `${root}/dicomweb`, accept: acceptParam ?? req.headers.accept };
   }

@@ -67,8 +67,4 @@ export class HospitalsService {
   listArchives(hospitalId?: string) {
     return this.hospitals.listArchives(hospitalId);
   }
-
-  canSee(hospitalId: string) {
-    return this.tenancy.canSeeHospital(hospitalId);
-  }
 }

@@ -13,8 +13,6 @@ export const FailureReason = {
   DataSetDoesNotMatchSopClass: 0xa900,
   /** Refused: out of resources (storage failed). */
   OutOfResources: 0xa700,
-  /** The instance belongs to another hospital's study (Study Instance UID already used there). */
-  NotAuthorized: 0x0124,
 } as const;
 
 /** An instance the platform will not store, with the precise reason (one per instance). */

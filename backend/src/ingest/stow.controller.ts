@@ -7,8 +7,9 @@ import type { Principal } from '../common/principal.js';
 import { publicBaseUrl } from '../common/public-url.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { StowService } from './stow.service.js';
+import { DicomUid } from '../common/schemas.js';
 
-const StudyParam = z.object({ study: z.string().regex(/^[0-9.]{1,64}$/, 'must be a DICOM UID') });
+const StudyParam = z.object({ study: DicomUid });
 
 @ApiTags('dicomweb')
 @ApiBearerAuth()

@@ -5,10 +5,11 @@ import { AllowApiKey, CurrentPrincipal, Roles } from '../common/decorators.js';
 import type { Principal } from '../common/principal.js';
 import { SUBSPECIALTIES } from '../users/users.schemas.js';
 import { OrdersService } from './orders.service.js';
+import { DicomUid } from '../common/schemas.js';
 
 const CreateOrderSchema = z.strictObject({
   accessionNumber: z.string().trim().min(1).max(16, 'must be at most 16 characters (DICOM SH)'),
-  studyInstanceUid: z.string().regex(/^[0-9.]{1,64}$/, 'must be a DICOM UID').optional(),
+  studyInstanceUid: DicomUid.optional(),
   priority: z.enum(['STAT', 'URGENT', 'ROUTINE']),
   indication: z.string().trim().min(1).max(2000),
   requestedSubspecialty: z

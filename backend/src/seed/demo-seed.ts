@@ -1,9 +1,10 @@
 import argon2 from 'argon2';
 import dcmjs from 'dcmjs';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Hospital, PrismaClient } from '../generated/prisma/client.js';
 import type { Priority, Subspecialty } from '../generated/prisma/enums.js';
 import type { ImageStore } from '../storage/image-store.js';
 import { instanceKey } from '../storage/image-store.js';
+import { slaMinutes } from '../worklist/sla.js';
 import { buildDemoStudy, type DemoStudySpec } from './demo-dicom.js';
 import { DEMO_HOSPITALS, DEMO_PASSWORD, DEMO_USERS, type DemoHospitalKey } from './demo-network.js';
 
@@ -88,7 +89,7 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
   const passwordHash = await argon2.hash(DEMO_PASSWORD, { type: argon2.argon2id });
   const network = await prisma.network.create({ data: { name: DEMO_NETWORK_NAME } });
 
-  const hospitals = new Map<DemoHospitalKey, { id: string; sla: readonly number[]; name: string }>();
+  const hospitals = new Map<DemoHospitalKey, Hospital>();
   for (const h of DEMO_HOSPITALS) {
     const row = await prisma.hospital.create({
       data: {
@@ -102,7 +103,7 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
         aeTitles: { create: h.aeTitles.map((aeTitle) => ({ aeTitle })) },
       },
     });
-    hospitals.set(h.key, { id: row.id, sla: h.sla, name: h.name });
+    hospitals.set(h.key, row);
     const archiveUrl = opts.archives?.[h.key];
     if (archiveUrl) await prisma.archive.create({ data: { hospitalId: row.id, name: `${h.name} PACS`, dicomwebUrl: archiveUrl } });
   }
@@ -142,9 +143,9 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
     const age = t.child ? 6 + (p % 10) : 25 + ((p * 7) % 60);
     const roll = rand();
     const priority: Priority = t.subspecialty === 'NEURO' && t.modality === 'CT' ? 'STAT' : roll < 0.15 ? 'STAT' : roll < 0.45 ? 'URGENT' : 'ROUTINE';
-    const slaMinutes = hospital.sla[priority === 'STAT' ? 0 : priority === 'URGENT' ? 1 : 2];
+    const sla = slaMinutes(hospital, priority);
     // Received between just now and a little past due, so the clocks show every colour.
-    const receivedAt = new Date(now.getTime() - rand() * slaMinutes * 1.05 * 60_000);
+    const receivedAt = new Date(now.getTime() - rand() * sla * 1.05 * 60_000);
     const accessionNumber = `${hospitalKey.slice(0, 3).toUpperCase()}${pad(26000 + i, 6)}`;
     const spec: DemoStudySpec = {
       seed: 1000 + i,
@@ -247,7 +248,7 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
         subspecialty: t.subspecialty,
         routingReason: t.subspecialty === 'GENERAL' ? 'general read' : `order requested ${t.subspecialty.toLowerCase()}`,
         receivedAt,
-        dueAt: new Date(receivedAt.getTime() + slaMinutes * 60_000),
+        dueAt: new Date(receivedAt.getTime() + sla * 60_000),
       },
     });
   }

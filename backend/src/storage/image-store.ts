@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { isDicomUidText } from '../common/schemas.js';
 
 export interface StoredObject {
   sizeBytes: number;
@@ -32,7 +33,7 @@ export const IMAGE_STORE = Symbol('IMAGE_STORE');
 /** Storage key of one instance: hospital / study / series / SOP instance. */
 export function instanceKey(hospitalId: string, studyUid: string, seriesUid: string, sopUid: string): string {
   for (const part of [studyUid, seriesUid, sopUid]) {
-    if (!/^[0-9.]{1,64}$/.test(part)) throw new Error(`not a DICOM UID: ${part}`);
+    if (!isDicomUidText(part)) throw new Error(`not a DICOM UID: ${part}`);
   }
   if (!/^[0-9a-f-]{36}$/.test(hospitalId)) throw new Error(`not a hospital id: ${hospitalId}`);
   return `${hospitalId}/${studyUid}/${seriesUid}/${sopUid}.dcm`;

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { Paging } from '../common/schemas.js';
+import { DicomUid, Paging } from '../common/schemas.js';
 import { StudiesService } from './studies.service.js';
 
 const StudySearchSchema = z.strictObject({
@@ -11,7 +11,7 @@ const StudySearchSchema = z.strictObject({
   accessionNumber: z.string().trim().min(1).max(64).optional(),
   hospitalId: z.uuid().optional(),
 });
-const StudyParams = z.object({ studyInstanceUid: z.string().regex(/^[0-9.]{1,64}$/, 'must be a DICOM UID') });
+const StudyParams = z.object({ studyInstanceUid: DicomUid });
 
 @ApiTags('studies')
 @ApiBearerAuth()

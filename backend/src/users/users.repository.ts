@@ -42,10 +42,6 @@ export class UsersRepository {
     return this.prisma.user.create({ data, select: PUBLIC_USER });
   }
 
-  count() {
-    return this.prisma.user.count();
-  }
-
   /** Counts a failed sign-in and locks the account when it reaches `max`; one atomic statement. */
   async recordFailedLogin(id: string, max: number, lockSeconds: number): Promise<{ lockedUntil: Date | null }> {
     const rows = await this.prisma.$queryRaw<{ lockedUntil: Date | null }[]>`

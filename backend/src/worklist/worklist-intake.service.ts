@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
 import type { Order, Priority } from '../generated/prisma/client.js';
+import { slaMinutes } from './sla.js';
 import { routeStudy } from './subspecialty.js';
-
-const slaMinutes = (h: { slaStatMinutes: number; slaUrgentMinutes: number; slaRoutineMinutes: number }, p: Priority) =>
-  p === 'STAT' ? h.slaStatMinutes : p === 'URGENT' ? h.slaUrgentMinutes : h.slaRoutineMinutes;
 
 /**
  * Puts complete studies on the worklist and keeps them in step with their orders,
