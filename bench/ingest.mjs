@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench/ingest.mjs -- STOW-RS ingest throughput: the platform vs a real Orthanc, same machine, same run.
 //
-//   node bench/ingest.mjs            (from the repository root; RUNS=9 for more runs)
+//   node bench/ingest.mjs            (from the repository root; RUNS=15 for more runs)
 //
 // What it does:
 //   1. generates the 200-slice 512x512 16-bit CT (peers/gen-study.mjs --seed 42, cached in $TMPDIR)
@@ -13,13 +13,14 @@
 //   5. one untimed warm-up upload per target, then RUNS timed ones, alternating targets: POST the
 //      200 instances as ONE multipart/related STOW-RS request whose body is streamed from disk;
 //      time = client wall time until the answer is read; every answer is checked (200 instances
-//      referenced, none failed; Orthanc: 200 instances stored). Orthanc's copy is deleted and the
+//      referenced, none failed, and the platform's image store holds every byte sent; Orthanc:
+//      200 instances stored). Orthanc's copy is deleted and the
 //      platform gets a new hospital before each upload, so every run stores everything anew
 //   6. prints one line per figure (medians) and the ratio platform/Orthanc (target >= 1.5), then
 //      stops everything it started and drops its database.
 //
 // Environment: TEST_PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
-// REDIS_URL (default redis://127.0.0.1:6379), RUNS (default 5), PEERS (default ../shared/peers),
+// REDIS_URL (default redis://127.0.0.1:6379), RUNS (default 9: the machine's other work swings single uploads by ±50%), PEERS (default ../shared/peers),
 // KEEP=1 keeps the temp folder (platform log) for inspection; PLATFORM_MAIN=path runs another build of main.js.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +41,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = path.resolve(process.env.PEERS ?? path.join(root, '../shared/peers'));
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const RUNS = Math.max(1, Number(process.env.RUNS ?? 5));
+const RUNS = Math.max(1, Number(process.env.RUNS ?? 9));
 const ADMIN_EMAIL = 'bench-admin@bench.example';
 const ADMIN_PASSWORD = 'bench password not secret';
 
@@ -285,6 +286,11 @@ async function startPlatform(databaseUrl) {
   return { baseUrl, freshHospital, logFile, storage };
 }
 
+/** Bytes of every file under `dir` (one hospital's part of the image store). */
+function storedBytes(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? storedBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size), 0);
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -294,7 +300,7 @@ async function main() {
   const mib = body.bytes / 1048576;
   log(`${n} instances, ${mib.toFixed(1)} MiB, ${os.cpus().length} cores, node ${process.version}, RUNS=${RUNS}`);
 
-  await ensureBuilt();
+  if (!process.env.PLATFORM_MAIN) await ensureBuilt();
   const databaseUrl = await createDatabase();
   const [platform, orthanc] = await Promise.all([startPlatform(databaseUrl), startOrthanc()]);
   log(`platform ${platform.baseUrl} (log ${platform.logFile}); Orthanc ${orthanc.version} ${orthanc.origin} (SyncStorageArea=${process.env.ARCHIVE_SYNC_STORAGE ?? 'true'})`);
@@ -315,6 +321,9 @@ async function main() {
         if (res.status !== 200 || res.referenced !== n || res.failed) {
           throw new Error(`platform run ${r}: HTTP ${res.status}, ${res.referenced} referenced, ${res.failed} failed: ${res.text.slice(0, 300)}`);
         }
+        // Every byte sent is in the image store (the answer alone would not show a short write).
+        const stored = storedBytes(path.join(platform.storage, h.id));
+        if (stored !== body.bytes) throw new Error(`platform run ${r}: the image store holds ${stored} bytes of the ${body.bytes} sent`);
       }
       if (r > 0) times[target].push(res.seconds);
       log(`${r ? `run ${r}` : 'warm-up'} ${target.padEnd(8)} ${res.seconds.toFixed(3)} s  ${(n / res.seconds).toFixed(1)} inst/s`);

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { BootstrapService } from './bootstrap.service.js';
+import { CacheModule } from './cache/cache.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { HttpMetricsInterceptor } from './common/http-metrics.interceptor.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
@@ -13,12 +14,16 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DicomwebModule } from './dicomweb/dicomweb.module.js';
 import { DimseModule } from './dimse/dimse.module.js';
+import { EscalationModule } from './escalation/escalation.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HospitalsModule } from './hospitals/hospitals.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrdersModule } from './orders/orders.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { RedisModule } from './redis/redis.module.js';
+import { RoutingModule } from './routing/routing.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { StudiesModule } from './studies/studies.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
@@ -45,8 +50,11 @@ import { ArchiveSyncModule } from './archive-sync/archive-sync.module.js';
     }),
     DatabaseModule,
     RedisModule,
+    CacheModule,
     StorageModule,
     JobsModule,
+    RealtimeModule,
+    NotificationsModule,
     HealthModule,
     TenancyModule,
     AuditModule,
@@ -54,6 +62,9 @@ import { ArchiveSyncModule } from './archive-sync/archive-sync.module.js';
     UsersModule,
     HospitalsModule,
     StudiesModule,
+    RoutingModule,
+    // Before WorklistModule: its GET /api/worklist/escalations must not be taken for a case id.
+    EscalationModule,
     WorklistModule,
     IngestModule,
     DimseModule,

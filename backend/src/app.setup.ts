@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
+import { RedisIoAdapter } from './realtime/redis-io.adapter.js';
 
 /** Everything main.ts and the tests both need, so tests run the app as deployed. */
 export function configureApp(app: NestExpressApplication): INestApplication {
@@ -14,6 +15,8 @@ export function configureApp(app: NestExpressApplication): INestApplication {
   app.use(requestContextMiddleware);
   app.useBodyParser('json', { limit: '1mb' });
   app.enableShutdownHooks();
+  // socket.io on this HTTP server, broadcasts relayed through Redis to every backend process.
+  app.useWebSocketAdapter(new RedisIoAdapter(app));
 
   const openapi = new DocumentBuilder()
     .setTitle('Teleread API')

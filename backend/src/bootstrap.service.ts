@@ -2,8 +2,12 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { PasswordService } from './auth/password.service.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { PrismaService } from './database/prisma.service.js';
+import { RoutingService } from './routing/routing.service.js';
 
-/** BOOTSTRAP_ADMIN_*: on an empty platform, create the network and its first admin. */
+/**
+ * BOOTSTRAP_ADMIN_*: on an empty platform, create the network and its first admin.
+ * Then every network without routing rules gets the default set.
+ */
 @Injectable()
 export class BootstrapService implements OnApplicationBootstrap {
   private readonly logger = new Logger(BootstrapService.name);
@@ -12,9 +16,15 @@ export class BootstrapService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly passwords: PasswordService,
+    private readonly routing: RoutingService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.createAdmin();
+    await this.routing.ensureDefaultsForEveryNetwork();
+  }
+
+  private async createAdmin(): Promise<void> {
     const { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password } = this.config;
     if (!email || !password) return;
     const passwordHash = await this.passwords.hash(password);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
+import { client, createTestDatabase, startApp, waitFor, type TestApp } from './harness.js';
 import { seedWorld, type World } from './fixtures.js';
 
 /**
@@ -80,21 +80,6 @@ async function freeBasePort() {
   for (;;) {
     const b = 20_000 + Math.floor(Math.random() * 35_000);
     if (await portsFree([b + 1, b + 2, b + 101, b + 102])) return b;
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../src/auth/token.service.js';
+import { InvalidationBus } from '../src/cache/invalidation-bus.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { client, createTestDatabase, PASSWORD, startApp, type TestApp } from './harness.js';
 import { seedWorld, type World } from './fixtures.js';
@@ -94,6 +95,8 @@ describe('access tokens', () => {
     const { accessToken } = await api.login('rad.priv@test.example');
     expect((await api.get('/api/auth/me', { token: accessToken })).status).toBe(200);
     await t.prisma.user.update({ where: { id: world.users.radExpiredPrivilege.id }, data: { active: false } });
+    // What a deactivation through the platform announces to every process (accounts are cached briefly).
+    await t.app.get(InvalidationBus).publish('credentials', { userIds: [world.users.radExpiredPrivilege.id] });
     expect((await api.get('/api/auth/me', { token: accessToken })).status).toBe(401);
   });
 });

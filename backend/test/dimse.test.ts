@@ -152,6 +152,26 @@ describe('DIMSE SCP: association negotiation', () => {
     }
   });
 
+  it('writes a DENIED audit event for every refused association: who called, which AE, from where', async () => {
+    const audited = () => t.prisma.auditEvent.findMany({ where: { action: 'dimse.associate' }, orderBy: { id: 'asc' } });
+    const before = (await audited()).length;
+    expect((await echoscu('INTRUDER')).code).not.toBe(0);
+    expect((await echoscu('MODALITY1', 'SOMEONE')).code).not.toBe(0);
+    expect((await echoscu('MODALITY1')).code).toBe(0); // an accepted association is not an event here
+    // Recorded before the rejection is sent, so already there when the SCU has its answer.
+    const rows = (await audited()).slice(before);
+    expect(rows.map((r) => [r.outcome, r.objectId, r.actorKind, r.patientId])).toEqual([
+      ['DENIED', 'INTRUDER', 'ANONYMOUS', null],
+      ['DENIED', 'MODALITY1', 'ANONYMOUS', null],
+    ]);
+    expect(rows[0].detail).toMatchObject({ callingAeTitle: 'INTRUDER', calledAeTitle: AET, reason: 'calling AE title not recognized' });
+    expect(rows[1].detail).toMatchObject({ callingAeTitle: 'MODALITY1', calledAeTitle: 'SOMEONE', reason: 'called AE title not recognized' });
+    for (const r of rows) {
+      expect(r.requestId).toMatch(/^dimse:/);
+      expect(r.sourceIp).toMatch(/^(127\.0\.0\.1|::1)$/);
+    }
+  });
+
   it('drops a connection whose PDU claims more than the maximum length, before buffering it', async () => {
     const scu = await RawScu.connect(port);
     const head = Buffer.from([0x01, 0, 0xff, 0xff, 0xff, 0xf0]); // A-ASSOCIATE-RQ of ~4 GiB

@@ -1,6 +1,6 @@
 import argon2 from 'argon2';
 import type { PrismaService } from '../src/database/prisma.service.js';
-import type { Priority, Role, Subspecialty } from '../src/generated/prisma/enums.js';
+import type { Priority, Role, Subspecialty, WorklistState } from '../src/generated/prisma/enums.js';
 import { PASSWORD } from './harness.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -73,38 +73,88 @@ export async function seedWorld(prisma: PrismaService) {
     specialist: await user('specialist@test.example', 'SPECIALIST'),
   };
 
-  const study = async (hospitalId: string, n: number, priority: Priority, subspecialty: Subspecialty) => {
-    const patient = await prisma.patient.create({
-      // Both hospitals use MRN 1001 for different people: never merged.
-      data: { hospitalId, mrn: '1001', issuer: hospitalId, name: `PATIENT^${n}`, birthDate: '19700101', sex: 'F' },
-    });
-    const s = await prisma.study.create({
-      data: {
-        hospitalId,
-        patientId: patient.id,
-        studyInstanceUid: `1.2.826.0.1.3680043.10.1.${n}`,
-        accessionNumber: `ACC${n}`,
-        studyDate: '20261123',
-        description: 'CT HEAD WITHOUT CONTRAST',
-        modalities: ['CT'],
-        bodyPart: 'HEAD',
-        status: 'COMPLETE',
-        numSeries: 1,
-        numInstances: 1,
-      },
-    });
-    const now = Date.now();
-    const item = await prisma.worklistItem.create({
-      data: { hospitalId, studyId: s.id, priority, subspecialty, receivedAt: new Date(now), dueAt: new Date(now + 30 * 60_000) },
-    });
-    return { patient, study: s, item };
-  };
-
+  // Both hospitals use MRN 1001 for different people: never merged.
+  const seeded = { mrn: '1001', birthDate: '19700101', dueAt: new Date(Date.now() + 30 * 60_000) };
   const cases = {
-    a: await study(hospitalA.id, 1, 'STAT', 'NEURO'),
-    b: await study(hospitalB.id, 2, 'ROUTINE', 'NEURO'),
+    a: await createCase(prisma, hospitalA.id, { ...seeded, patientName: 'PATIENT^1', studyInstanceUid: '1.2.826.0.1.3680043.10.1.1', accessionNumber: 'ACC1', priority: 'STAT' }),
+    b: await createCase(prisma, hospitalB.id, { ...seeded, patientName: 'PATIENT^2', studyInstanceUid: '1.2.826.0.1.3680043.10.1.2', accessionNumber: 'ACC2', priority: 'ROUTINE' }),
   };
   return { network, hospitalA, hospitalB, users, cases };
 }
 
 export type World = Awaited<ReturnType<typeof seedWorld>>;
+
+let seq = 0;
+/** Digits and dots unique within a test run (UIDs, MRNs, accession numbers, e-mail local parts). */
+export const unique = () => `${process.pid}.${Date.now() % 1e9}.${++seq}`;
+
+export interface StudySpec {
+  mrn?: string;
+  patientName?: string;
+  birthDate?: string;
+  studyInstanceUid?: string;
+  accessionNumber?: string;
+  description?: string;
+  modalities?: string[];
+  bodyPart?: string | null;
+  receivedAt?: Date;
+}
+
+/** A complete study and its patient, written directly in the shape ingest leaves them (a CT head unless told). */
+export async function createStudy(prisma: PrismaService, hospitalId: string, spec: StudySpec = {}) {
+  const n = unique();
+  const patient = await prisma.patient.create({
+    data: { hospitalId, mrn: spec.mrn ?? `M${n}`, issuer: hospitalId, name: spec.patientName ?? `PATIENT^${n}`, birthDate: spec.birthDate, sex: 'F' },
+  });
+  const study = await prisma.study.create({
+    data: {
+      hospitalId,
+      patientId: patient.id,
+      studyInstanceUid: spec.studyInstanceUid ?? `1.2.826.0.1.3680043.10.9.${n}`,
+      accessionNumber: spec.accessionNumber ?? `A${n.replace(/\./g, '')}`.slice(0, 16),
+      studyDate: '20261123',
+      description: spec.description ?? 'CT HEAD WITHOUT CONTRAST',
+      modalities: spec.modalities ?? ['CT'],
+      bodyPart: spec.bodyPart === undefined ? 'HEAD' : spec.bodyPart,
+      status: 'COMPLETE',
+      numSeries: 1,
+      numInstances: 1,
+      ...(spec.receivedAt ? { receivedAt: spec.receivedAt } : {}),
+    },
+  });
+  return { patient, study };
+}
+
+export interface CaseSpec extends StudySpec {
+  priority?: Priority;
+  subspecialty?: Subspecialty;
+  state?: WorklistState;
+  dueAt?: Date;
+  /** Claimed by this reader (state CLAIMED) with a lease of `leaseMs` (15 min unless told). */
+  claimedById?: string;
+  leaseMs?: number;
+  declinedByIds?: string[];
+}
+
+/** A complete study on the worklist, rows written directly as intake would (ROUTINE NEURO, due in an hour, unless told). */
+export async function createCase(prisma: PrismaService, hospitalId: string, spec: CaseSpec = {}) {
+  const { patient, study } = await createStudy(prisma, hospitalId, spec);
+  const now = Date.now();
+  const claim = spec.claimedById
+    ? { claimedById: spec.claimedById, claimedAt: new Date(now), leaseExpiresAt: new Date(now + (spec.leaseMs ?? 15 * 60_000)), claimSource: 'CLAIM' as const }
+    : {};
+  const item = await prisma.worklistItem.create({
+    data: {
+      hospitalId,
+      studyId: study.id,
+      priority: spec.priority ?? 'ROUTINE',
+      subspecialty: spec.subspecialty ?? 'NEURO',
+      state: spec.state ?? (spec.claimedById ? 'CLAIMED' : 'UNREAD'),
+      receivedAt: spec.receivedAt ?? new Date(now),
+      dueAt: spec.dueAt ?? new Date(now + 60 * 60_000),
+      declinedByIds: spec.declinedByIds ?? [],
+      ...claim,
+    },
+  });
+  return { patient, study, item };
+}

@@ -39,7 +39,8 @@ export interface TestApp {
   baseUrl: string;
   prisma: PrismaService;
   config: AppConfig;
-  close: () => Promise<void>;
+  /** keepQueues: leave the queue keys in Redis for a next app with the same QUEUE_PREFIX (a restart). */
+  close: (opts?: { keepQueues?: boolean }) => Promise<void>;
 }
 
 /** Cheap argon2 in tests; everything else as in production. */
@@ -54,7 +55,7 @@ export const TEST_ENV = {
 export async function startApp(databaseUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
   // Private image store and queue namespace per app, so test files never see each other's work.
   const storageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'teleread-store-'));
-  const queuePrefix = `test_${randomBytes(4).toString('hex')}`;
+  const queuePrefix = env.QUEUE_PREFIX ?? `test_${randomBytes(4).toString('hex')}`;
   const config = loadConfig({
     ...process.env,
     ...TEST_ENV,
@@ -78,12 +79,12 @@ export async function startApp(databaseUrl: string, env: Record<string, string> 
     baseUrl: `http://127.0.0.1:${address.port}`,
     prisma: app.get(PrismaService),
     config,
-    close: async () => {
+    close: async ({ keepQueues = false } = {}) => {
       await app.close();
       const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 1000, lazyConnect: true });
       try {
         await redis.connect();
-        const keys = await redis.keys(`${queuePrefix}:*`);
+        const keys = keepQueues ? [] : await redis.keys(`${queuePrefix}:*`);
         if (keys.length) await redis.del(...keys);
       } catch {
         /* that Redis is gone (a test stopped it): nothing to clean */
@@ -138,3 +139,21 @@ export function client(baseUrl: string) {
 }
 
 export const PASSWORD = 'correct horse battery staple';
+
+/** Polls until `fn` returns a truthy value (errors count as not yet); no fixed sleeps in assertions. */
+export async function waitFor<T>(label: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startApp, type TestApp } from './harness.js';
+import { createTestDatabase, startApp, waitFor, type TestApp } from './harness.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -23,15 +23,6 @@ async function startRedis(port: number): Promise<ChildProcess> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('redis-server did not start');
-}
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
 }
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -73,7 +64,7 @@ describe('/health', () => {
     expect(r.body.checks.postgres.status).toBe('up');
     expect(Date.now() - started).toBeLessThan(3_000);
     redis = await startRedis(port);
-    expect(await waitFor(async () => (await health()).status === 200)).toBe(true);
+    await waitFor('/health 200 again', async () => (await health()).status === 200, 10_000);
   });
 
   it('serves Prometheus metrics and the OpenAPI document without a token', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidationBus } from '../src/cache/invalidation-bus.js';
 import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
 import { seedWorld, type World } from './fixtures.js';
 
@@ -98,8 +99,12 @@ describe('credentials take effect immediately', () => {
     const { accessToken } = await api.login('rad.a@test.example');
     expect((await api.get(`/api/studies/${uid}`, { token: accessToken })).status).toBe(200);
     await t.prisma.license.updateMany({ where: { userId: world.users.radA.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    // Edited in the database: announced as the platform's own writes do (scopes are cached briefly).
+    // A license reaching its expiry time needs no announcement (see access-cache.test.ts).
+    await t.app.get(InvalidationBus).publish('credentials', { userIds: [world.users.radA.id] });
     expect((await api.get(`/api/studies/${uid}`, { token: accessToken })).status).toBe(404);
     await t.prisma.license.updateMany({ where: { userId: world.users.radA.id }, data: { expiresAt: new Date(Date.now() + 86_400_000) } });
+    await t.app.get(InvalidationBus).publish('credentials', { userIds: [world.users.radA.id] });
     expect((await api.get(`/api/studies/${uid}`, { token: accessToken })).status).toBe(200);
   });
 });

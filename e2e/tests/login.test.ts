@@ -57,7 +57,8 @@ describe('every demo role signs in in the browser and lands on its home page', (
     const page = await browser.newPage();
     await page.goto(`${webUrl}/login`);
     await signIn(page, 'dr.neuro@teleread.demo', 'not the password');
-    await expect.poll(() => page.textContent('body')).toMatch(/wrong email or password/i);
+    // Under CI load a wrong password (argon2 verify + failure bookkeeping) can take seconds.
+    await expect.poll(() => page.textContent('body'), { timeout: 20_000 }).toMatch(/wrong email or password/i);
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.close();
   });

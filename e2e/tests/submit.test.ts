@@ -77,7 +77,7 @@ describe('hospital staff submit a study from the portal', () => {
       await page.fill('[data-testid="order-accession"]', accession('E2E'));
       await page.check('[data-testid="order-priority"] input[value="STAT"]');
       await page.fill('[data-testid="order-indication"]', 'Sudden aphasia since 02:40, rule out stroke');
-      await page.selectOption('[data-testid="order-subspecialty"]', 'neuro');
+      await page.selectOption('[data-testid="order-subspecialty"]', 'NEURO');
       await page.setInputFiles('[data-testid="submit-files-input"]', [
         path.join(DATA, 'study_77654033', 'ct_1.dcm'),
         path.join(DATA, 'study_77654033', 'ct_2.dcm'),

@@ -11,17 +11,27 @@ export type AuditAction =
   | 'worklist.item.read'
   | 'worklist.claim'
   | 'worklist.release'
+  | 'worklist.next'
+  | 'worklist.decline'
+  | 'worklist.reassign'
+  | 'user.shifts.replace'
   | 'audit.search'
   | 'audit.export'
   | 'user.create'
   | 'hospital.create'
+  | 'hospital.update'
   | 'apikey.create'
   | 'archive.create'
   | 'dicomweb.store'
   | 'dicomweb.search'
   | 'dicomweb.retrieve'
   | 'dicomweb.metadata'
-  | 'order.create';
+  | 'dimse.associate'
+  | 'order.create'
+  | 'routing.rule.create'
+  | 'routing.rule.update'
+  | 'routing.rule.delete'
+  | 'routing.rules.reset';
 
 export interface AuditEntry {
   action: AuditAction;

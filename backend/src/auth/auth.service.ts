@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus, Inject, Injectable, UnauthorizedException, ForbiddenException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { AccountCache } from '../cache/account-cache.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { requestContext } from '../common/request-context.js';
 import type { UserPrincipal } from '../common/principal.js';
@@ -9,7 +10,7 @@ import { LoginThrottleService } from './login-throttle.service.js';
 import { PasswordService } from './password.service.js';
 import { TokenService } from './token.service.js';
 
-export function toPrincipal(user: User): UserPrincipal {
+export function toPrincipal(user: Pick<User, 'id' | 'role' | 'email' | 'displayName' | 'networkId' | 'hospitalId'>): UserPrincipal {
   return {
     kind: 'USER',
     userId: user.id,
@@ -30,6 +31,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
+    private readonly accounts: AccountCache,
   ) {}
 
   async login(email: string, password: string) {
@@ -84,10 +86,13 @@ export class AuthService {
     await this.audit.record({ action: 'auth.logout', objectType: 'User' });
   }
 
-  /** Resolves a bearer token to the caller, re-reading the account so deactivation is immediate. */
+  /**
+   * Resolves a bearer token to the caller. The account is re-read at most every
+   * ACCESS_CACHE_SECONDS, and at once after a change made through the platform (AccountCache).
+   */
   async principalFromAccessToken(token: string): Promise<UserPrincipal> {
     const claims = this.tokens.verifyAccess(token);
-    const user = await this.users.findById(claims.sub);
+    const user = await this.accounts.find(claims.sub);
     if (!user || !user.active) throw new UnauthorizedException('Account no longer active');
     return toPrincipal(user);
   }

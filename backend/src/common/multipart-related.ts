@@ -1,7 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import StreamSearch from 'streamsearch';
 
 export class MultipartError extends Error {}
 
@@ -20,6 +19,43 @@ export function parseMultipartContentType(header: string | undefined): { boundar
   return { boundary, type: params.get('type') ?? null };
 }
 
+/**
+ * Finds a delimiter in a stream of chunks, like streamsearch (same callback: content before each
+ * match, then content known not to start one), with Buffer.indexOf: the native search runs
+ * several times faster than a Boyer-Moore-Horspool loop in JavaScript over every uploaded byte.
+ * Only bytes at a chunk's end that could begin the delimiter are carried into the next chunk.
+ */
+class BoundarySearch {
+  private tail: Buffer | null = null;
+
+  constructor(
+    private readonly needle: Buffer,
+    private readonly cb: (isMatch: boolean, data: Buffer | undefined, start: number, end: number) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    const needle = this.needle;
+    // Rarely needed (a chunk ending like the start of a delimiter): then search across the seam.
+    const data = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
+    this.tail = null;
+    let pos = 0;
+    for (let i = data.indexOf(needle, pos); i !== -1; i = data.indexOf(needle, pos)) {
+      this.cb(true, data, pos, i);
+      pos = i + needle.length;
+    }
+    // The shortest end of the data that could still become a delimiter stays for the next chunk.
+    let keep = data.length;
+    for (let p = Math.max(pos, data.length - needle.length + 1); p < data.length; p++) {
+      if (data[p] === needle[0] && data.compare(needle, 0, data.length - p, p) === 0) {
+        keep = p;
+        break;
+      }
+    }
+    if (keep > pos) this.cb(false, data, pos, keep);
+    if (keep < data.length) this.tail = Buffer.from(data.subarray(keep));
+  }
+}
+
 export interface ReceivedPart {
   index: number;
   headers: Record<string, string>;
@@ -28,6 +64,14 @@ export interface ReceivedPart {
   size: number;
   /** The same bytes in memory when the part is at most MEMORY_PART_LIMIT bytes (saves reading the file back). */
   data?: Buffer;
+}
+
+export interface ReceiveOptions {
+  /**
+   * false: parts held in memory (`data`) are not written to `path` at all; the consumer
+   * stores the bytes itself (STOW-RS writes them straight into the image store).
+   */
+  writeMemoryParts?: boolean;
 }
 
 const HEADER_LIMIT = 16 * 1024;
@@ -48,7 +92,9 @@ export async function receiveMultipart(
   boundary: string,
   newPath: () => string,
   onPart: (part: ReceivedPart) => Promise<void>,
+  options: ReceiveOptions = {},
 ): Promise<number> {
+  const writeMemoryParts = options.writeMemoryParts ?? true;
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   type State = 'preamble' | 'boundary' | 'headers' | 'body' | 'done';
   let state = 'preamble' as State;
@@ -114,7 +160,7 @@ export async function receiveMultipart(
     if (memory) {
       const data = Buffer.concat(memory, size);
       memory = null;
-      ready.push({ index: segment, headers, path: outPath, size, data, flushed: fs.writeFile(outPath, data) });
+      ready.push({ index: segment, headers, path: outPath, size, data, flushed: writeMemoryParts ? fs.writeFile(outPath, data) : Promise.resolve() });
       return;
     }
     const stream = out!;
@@ -165,8 +211,8 @@ export async function receiveMultipart(
     }
   };
   let pushed: Buffer | null = null;
-  const search = new StreamSearch(delimiter, (isMatch, data, start, end) => {
-    // A slice of the chunk being pushed is ours to keep; streamsearch's own lookbehind buffer is reused: copy that.
+  const search = new BoundarySearch(delimiter, (isMatch, data, start, end) => {
+    // A slice of the chunk being pushed is ours to keep; the search's carried-over bytes: copy those.
     if (data && end > start) onData(data === pushed ? data.subarray(start, end) : Buffer.from(data.subarray(start, end)));
     if (!isMatch || state === 'done') return;
     if (state === 'boundary') onData(delimiter); // two delimiters in a row: settle the first

@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   STUDY_STABLE_SECONDS: z.coerce.number().int().min(1).default(30),
   /** How often each registered hospital archive is polled for new studies (failing archives back off). */
   ARCHIVE_SYNC_SECONDS: z.coerce.number().int().min(1).default(10),
+  /** How often SLA escalation jobs are re-scheduled from the database (Redis keeps nothing on disk). */
+  SLA_SWEEP_SECONDS: z.coerce.number().int().min(1).default(300),
   /** BullMQ key prefix; separate platforms (or test runs) sharing one Redis use different ones. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be letters, digits, - or _').default('teleread'),
   /** Run queue workers in this process (several API replicas may share the work). */
@@ -27,6 +29,8 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  /** How often each live worklist socket re-checks the account and credentials behind its rooms. */
+  WORKLIST_RESUBSCRIBE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Consecutive failed logins that lock an account, and for how long. */
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
@@ -41,6 +45,23 @@ const EnvSchema = z.object({
   /** Comma-separated proxy hops to trust for the client address (express "trust proxy"). */
   TRUST_PROXY: z.string().default('loopback'),
   PUBLIC_URL: z.url().optional(),
+  /** How long a claim holds without the viewer's heartbeat (the viewer renews it every minute). */
+  CLAIM_LEASE_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How long an auto-assigned reader has to open (heartbeat) the case before it is offered to someone else. */
+  AUTO_ASSIGN_ACCEPT_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** When no eligible reader is on shift, how long before auto-assignment tries the case again. */
+  AUTO_ASSIGN_RETRY_SECONDS: z.coerce.number().int().min(1).default(60),
+  /**
+   * How long a worklist page is served from memory at most (0: no cache). Every change made
+   * through the platform drops the pages it affects at once; this only bounds changes made
+   * around it (SQL by hand). Each expiry costs a query (~3-5 ms at 1M cases): 5 s with 256
+   * readers cost about as much database time as the reads themselves.
+   */
+  WORKLIST_CACHE_SECONDS: z.coerce.number().min(0).default(30),
+  /** Memory for cached worklist pages, per process. */
+  WORKLIST_CACHE_MB: z.coerce.number().min(1).default(64),
+  /** How long an account and its access scope are reused at most (changes drop them at once; 0: re-read every request). */
+  ACCESS_CACHE_SECONDS: z.coerce.number().min(0).default(2),
 });
 
 export type AppConfig = z.infer<typeof EnvSchema> & { STORAGE_DIR: string };

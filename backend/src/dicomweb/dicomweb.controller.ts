@@ -150,10 +150,10 @@ export class DicomwebController {
 
   private async search(level: QidoLevel, path: { study?: string; series?: string }, req: Request, res: Response) {
     const qs = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
-    const { body, warnings } = await this.dicomweb.search(level, new URLSearchParams(qs), path, this.info(req));
+    const { json, warnings } = await this.dicomweb.search(level, new URLSearchParams(qs), path, this.info(req));
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 teleread "${w.replace(/"/g, "'")}"`).join(', '));
     res.status(200).setHeader('Content-Type', `${DICOM_JSON}; charset=utf-8`);
-    res.end(JSON.stringify(body));
+    res.end(json);
   }
 
   /** The /dicomweb URL clients reach us at (for RetrieveURL and BulkDataURI), and what they accept. */

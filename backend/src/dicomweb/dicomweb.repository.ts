@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import { Prisma } from '../generated/prisma/client.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -70,6 +72,12 @@ export interface SearchSpec {
   jsonAll: boolean;
   take: number;
   skip: number;
+  /**
+   * The audit INSERT for the rows returned (AuditService.inStatement), given a relation with
+   * their "patientId"s. A search that can write it in its own statement does so and answers
+   * `audited: true`; otherwise the caller records the access itself.
+   */
+  audit?: (rows: Prisma.Sql) => Prisma.Sql;
 }
 
 export type Found<T> = T & { json: JsonDataset };
@@ -149,11 +157,91 @@ function condition(f: Filter): Prisma.Sql {
   }
 }
 
+const shortHash = (text: string) => createHash('sha1').update(text).digest('base64url').slice(0, 16);
+
 /** jsonb of the row's DICOM JSON restricted to `tags` (or all of it). */
 function jsonProjection(source: Prisma.Sql, tags: string[], all: boolean): Prisma.Sql {
   if (all) return sql`${source}`;
   if (!tags.length) return sql`NULL::jsonb`;
   return sql`(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(${source}) e WHERE e.key = ANY(${tags}::text[]))`;
+}
+
+/** The WHERE clause of a search (scope first) and the Patient join its filters need. */
+function matching(spec: Pick<SearchSpec, 'filters' | 'studyId' | 'seriesId'>, hospitalIds: readonly string[]) {
+  const where: Prisma.Sql[] = [sql`s."hospitalId" = ANY(${[...hospitalIds]}::uuid[])`, ...spec.filters.map(condition)];
+  if (spec.studyId) where.push(sql`s.id = ${spec.studyId}::uuid`);
+  if (spec.seriesId) where.push(sql`se.id = ${spec.seriesId}::uuid`);
+  const needsPatient = spec.filters.some((f) => ['00100020', '00100010', '00100030', '00100040'].includes(f.tag));
+  return {
+    whereSql: Prisma.join(where, ' AND '),
+    patientJoin: needsPatient ? sql`JOIN "Patient" p ON p.id = s."patientId"` : Prisma.empty,
+  };
+}
+
+/** Changes whenever the study's or its patient's row is rewritten (any UPDATE makes a new row version). */
+const ROW_VERSION = sql`(s.xmin::text || '.' || s.ctid::text || '.' || pt.xmin::text || '.' || pt.ctid::text)`;
+
+const STUDY_COLUMNS = sql`s.id::text AS id, s."hospitalId"::text AS "hospitalId", s."studyInstanceUid", s."accessionNumber", s."studyDate",
+  s."studyTime", s.description, s.modalities, s."referringPhysician", s."institutionName", s."numSeries", s."numInstances",
+  pt.id::text AS "patientId", pt.mrn, pt.name, pt."birthDate", pt.sex`;
+
+/** One study of a search page: who it belongs to, and which version of its rows was read. */
+export interface StudyVersion {
+  id: string;
+  hospitalId: string;
+  patientId: string;
+  version: string;
+}
+
+/**
+ * Study-level QIDO, the hot path (every viewer's worklist): one plain SQL round trip on the
+ * pool under Prisma. The page is chosen on narrow rows (ids), newest first; `select` reads its
+ * studies and patients by id. The scope is in the WHERE clause (hospitalIds from
+ * TenancyService.scope()), and callers check every row against it again, so a row outside the
+ * scope can never come back even if the SQL were wrong. The audit events of the rows returned
+ * are written by the same statement (spec.audit), so the whole search is one round trip; if
+ * the re-check ever dropped a row, its patient would be audited without being shown, never the
+ * reverse. The study's DICOM JSON comes whole: it holds only the few study-level attributes
+ * ingest keeps, and projecting it per row in SQL cost more than the rest of the query.
+ */
+function studyPageQuery(whereSql: Prisma.Sql, patientJoin: Prisma.Sql, spec: Pick<SearchSpec, 'take' | 'skip' | 'audit' | 'filters' | 'studyId'>, select: Prisma.Sql): pg.QueryConfig {
+  const audit = spec.audit
+    ? sql`, shown AS (SELECT "patientId" FROM page ORDER BY "receivedAt" DESC, id DESC LIMIT ${spec.take}),
+          audit AS (${spec.audit(Prisma.raw('shown'))})`
+    : Prisma.empty;
+  const query = sql`
+    WITH page AS (
+      SELECT s.id, s."patientId", s."receivedAt"
+      FROM "Study" s ${patientJoin}
+      WHERE ${whereSql}
+      ORDER BY s."receivedAt" DESC, s.id DESC
+      LIMIT ${spec.take + 1} OFFSET ${spec.skip})${audit}
+    SELECT ${select}
+    ORDER BY page."receivedAt" DESC, page.id DESC`;
+  // The unfiltered listing (every viewer's first call) is a prepared statement: planned once per
+  // connection. Filtered searches are planned for their values (a generic plan could pick an
+  // index for a date range that the actual range makes the slow choice).
+  const name = spec.filters.length === 0 && !spec.studyId ? `qido-studies-${shortHash(query.text)}` : undefined;
+  return { name, text: query.text, values: query.values };
+}
+
+function studyRow(r: StudySqlRow): Found<StudyRow> {
+  return {
+    id: r.id,
+    hospitalId: r.hospitalId,
+    studyInstanceUid: r.studyInstanceUid,
+    accessionNumber: r.accessionNumber,
+    studyDate: r.studyDate,
+    studyTime: r.studyTime,
+    description: r.description,
+    modalities: r.modalities,
+    referringPhysician: r.referringPhysician,
+    institutionName: r.institutionName,
+    numSeries: r.numSeries,
+    numInstances: r.numInstances,
+    patient: { id: r.patientId, mrn: r.mrn, name: r.name, birthDate: r.birthDate, sex: r.sex },
+    json: r.json ?? {},
+  };
 }
 
 /**
@@ -174,16 +262,10 @@ export class DicomwebRepository {
 
   // ------------------------------------------------------------------ QIDO
 
-  async search(spec: SearchSpec): Promise<{ rows: Found<StudyRow | SeriesRow | InstanceRow>[]; more: boolean }> {
+  async search(spec: SearchSpec): Promise<{ rows: Found<StudyRow | SeriesRow | InstanceRow>[]; more: boolean; audited: boolean }> {
     const { hospitalIds } = await this.tenancy.scope();
-    if (!hospitalIds.length) return { rows: [], more: false };
-
-    const where: Prisma.Sql[] = [sql`s."hospitalId" = ANY(${[...hospitalIds]}::uuid[])`, ...spec.filters.map(condition)];
-    if (spec.studyId) where.push(sql`s.id = ${spec.studyId}::uuid`);
-    if (spec.seriesId) where.push(sql`se.id = ${spec.seriesId}::uuid`);
-    const needsPatient = spec.filters.some((f) => ['00100020', '00100010', '00100030', '00100040'].includes(f.tag));
-    const patientJoin = needsPatient ? sql`JOIN "Patient" p ON p.id = s."patientId"` : Prisma.empty;
-    const whereSql = Prisma.join(where, ' AND ');
+    if (!hospitalIds.length) return { rows: [], more: false, audited: false };
+    const { whereSql, patientJoin } = matching(spec, hospitalIds);
 
     if (spec.level === 'study') return this.searchStudies(hospitalIds, whereSql, patientJoin, spec);
 
@@ -214,7 +296,7 @@ export class DicomwebRepository {
     }
     const more = ids.length > spec.take;
     const page = ids.slice(0, spec.take);
-    if (!page.length) return { rows: [], more: false };
+    if (!page.length) return { rows: [], more: false, audited: false };
     const idList = page.map((r) => r.id);
 
     let loaded: (SeriesRow | InstanceRow)[];
@@ -242,61 +324,63 @@ export class DicomwebRepository {
       const row = byId.get(r.id);
       return row ? [{ ...row, json: r.json ?? {} }] : [];
     });
-    return { rows, more };
+    return { rows, more, audited: false };
   }
 
-  /**
-   * Study-level QIDO, the hot path (every viewer's worklist): one plain SQL round trip on
-   * the pool under Prisma that returns the page in its final shape. The scope is in the
-   * WHERE clause (hospitalIds from TenancyService.scope()), and every row is checked
-   * against it again here, so a row outside the scope can never come back even if the
-   * SQL were wrong.
-   */
+  /** Study search with whole rows (see studyPageQuery), checked against the scope again here. */
   private async searchStudies(
     hospitalIds: readonly string[],
     whereSql: Prisma.Sql,
     patientJoin: Prisma.Sql,
     spec: SearchSpec,
-  ): Promise<{ rows: Found<StudyRow>[]; more: boolean }> {
-    const query = sql`
-      WITH page AS (
-        SELECT s.id, s."hospitalId", s."patientId", s."receivedAt", s."studyInstanceUid", s."accessionNumber", s."studyDate",
-               s."studyTime", s.description, s.modalities, s."referringPhysician", s."institutionName", s."numSeries",
-               s."numInstances", s."dicomJson"
-        FROM "Study" s ${patientJoin}
-        WHERE ${whereSql}
-        ORDER BY s."receivedAt" DESC, s.id DESC
-        LIMIT ${spec.take + 1} OFFSET ${spec.skip})
-      SELECT s.id::text AS id, s."hospitalId"::text AS "hospitalId", s."studyInstanceUid", s."accessionNumber", s."studyDate",
-             s."studyTime", s.description, s.modalities, s."referringPhysician", s."institutionName", s."numSeries", s."numInstances",
-             pt.id::text AS "patientId", pt.mrn, pt.name, pt."birthDate", pt.sex,
-             ${jsonProjection(sql`s."dicomJson"`, spec.jsonTags, spec.jsonAll)} AS json
-      FROM page s JOIN "Patient" pt ON pt.id = s."patientId"
-      ORDER BY s."receivedAt" DESC, s.id DESC`;
-    const { rows: found } = await this.prisma.pool.query<StudySqlRow>({ text: query.text, values: query.values });
+  ): Promise<{ rows: Found<StudyRow>[]; more: boolean; audited: boolean }> {
+    const { rows: found } = await this.prisma.pool.query<StudySqlRow>(
+      studyPageQuery(whereSql, patientJoin, spec, sql`${STUDY_COLUMNS}, s."dicomJson" AS json FROM page JOIN "Study" s ON s.id = page.id JOIN "Patient" pt ON pt.id = s."patientId"`),
+    );
     const more = found.length > spec.take;
     const inScope = new Set(hospitalIds);
-    const rows: Found<StudyRow>[] = [];
-    for (const r of found.slice(0, spec.take)) {
-      if (!inScope.has(r.hospitalId)) continue;
-      rows.push({
-        id: r.id,
-        hospitalId: r.hospitalId,
-        studyInstanceUid: r.studyInstanceUid,
-        accessionNumber: r.accessionNumber,
-        studyDate: r.studyDate,
-        studyTime: r.studyTime,
-        description: r.description,
-        modalities: r.modalities,
-        referringPhysician: r.referringPhysician,
-        institutionName: r.institutionName,
-        numSeries: r.numSeries,
-        numInstances: r.numInstances,
-        patient: { id: r.patientId, mrn: r.mrn, name: r.name, birthDate: r.birthDate, sex: r.sex },
-        json: r.json ?? {},
-      });
-    }
-    return { rows, more };
+    const rows = found.slice(0, spec.take).flatMap((r) => (inScope.has(r.hospitalId) ? [studyRow(r)] : []));
+    return { rows, more, audited: spec.audit !== undefined };
+  }
+
+  /**
+   * A study search that answers, per study of the page, only its id, hospital, patient and
+   * row version (audited in the same statement like searchStudies): the caller reuses what it
+   * already rendered for that version and loads the rest with loadStudies(). Rows outside the
+   * scope are dropped here as well.
+   */
+  async searchStudyVersions(spec: Omit<SearchSpec, 'level' | 'jsonTags' | 'jsonAll'>): Promise<{ page: StudyVersion[]; more: boolean; audited: boolean }> {
+    const { hospitalIds } = await this.tenancy.scope();
+    if (!hospitalIds.length) return { page: [], more: false, audited: false };
+    const { whereSql, patientJoin } = matching(spec, hospitalIds);
+    const { rows: found } = await this.prisma.pool.query<StudyVersion>(
+      studyPageQuery(
+        whereSql,
+        patientJoin,
+        spec,
+        sql`s.id::text AS id, s."hospitalId"::text AS "hospitalId", pt.id::text AS "patientId", ${ROW_VERSION} AS version
+            FROM page JOIN "Study" s ON s.id = page.id JOIN "Patient" pt ON pt.id = s."patientId"`,
+      ),
+    );
+    const inScope = new Set(hospitalIds);
+    return {
+      page: found.slice(0, spec.take).filter((r) => inScope.has(r.hospitalId)),
+      more: found.length > spec.take,
+      audited: spec.audit !== undefined,
+    };
+  }
+
+  /** Studies by id with their row versions, in the caller's scope (any order; missing ones left out). */
+  async loadStudies(ids: readonly string[]): Promise<Found<StudyRow & { version: string }>[]> {
+    const { hospitalIds } = await this.tenancy.scope();
+    if (!hospitalIds.length || !ids.length) return [];
+    const query = sql`
+      SELECT ${STUDY_COLUMNS}, s."dicomJson" AS json, ${ROW_VERSION} AS version
+      FROM "Study" s JOIN "Patient" pt ON pt.id = s."patientId"
+      WHERE s.id = ANY(${[...ids]}::uuid[]) AND s."hospitalId" = ANY(${[...hospitalIds]}::uuid[])`;
+    const { rows } = await this.prisma.pool.query<StudySqlRow & { version: string }>({ name: 'qido-load-studies', text: query.text, values: query.values });
+    const inScope = new Set(hospitalIds);
+    return rows.flatMap((r) => (inScope.has(r.hospitalId) ? [{ ...studyRow(r), version: r.version }] : []));
   }
 
   // ------------------------------------------------------------------ WADO

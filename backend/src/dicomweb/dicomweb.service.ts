@@ -5,7 +5,9 @@ import { AuditService } from '../audit/audit.service.js';
 import type { AuditAction } from '../audit/audit.types.js';
 import { IMAGE_STORE, type ImageStore } from '../storage/image-store.js';
 import { element, personName, pick, rewriteBulkData, sortByTag, withoutEmptyValue, type JsonDataset } from './dicom-json.js';
-import { DicomwebRepository, type InstanceRow, type SeriesRow, type StudyRow } from './dicomweb.repository.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { DicomwebRepository, type InstanceRow, type SeriesRow, type StudyRow, type StudyVersion } from './dicomweb.repository.js';
+import { StudyAnswerCache } from './study-answer-cache.js';
 import { FrameError, finishNativeFrame, indexFrames, nativeFrameSpan, parseFrameList, parsePart10, readElementValue, type FrameIndex } from './frames.js';
 import { ClientGoneError, MultipartWriter, parseAccept, typeMatches, type AcceptedRange } from './media.js';
 import { parseQidoQuery, QidoQueryError, type QidoLevel } from './qido-query.js';
@@ -49,6 +51,8 @@ interface Resolved {
 @Injectable()
 export class DicomwebService {
   private readonly frameIndexes = new Map<string, FrameIndex>();
+  /** Rendered default study answers by row version (the study list is asked for again and again). */
+  private readonly studyAnswers = new StudyAnswerCache();
 
   constructor(
     private readonly repo: DicomwebRepository,
@@ -58,7 +62,8 @@ export class DicomwebService {
 
   // ================================================================== QIDO-RS
 
-  async search(level: QidoLevel, query: URLSearchParams, path: Partial<Path>, req: RequestInfo): Promise<{ body: JsonDataset[]; warnings: string[] }> {
+  /** The answer as JSON text (the study-level default answer is assembled from rendered studies). */
+  async search(level: QidoLevel, query: URLSearchParams, path: Partial<Path>, req: RequestInfo): Promise<{ json: string; warnings: string[] }> {
     negotiateJson(req.accept);
     let q;
     try {
@@ -73,56 +78,101 @@ export class DicomwebService {
     const take = Math.min(q.limit ?? cap, cap);
     const include = [...q.includeTags];
     const ownJsonTags = level === 'study' ? STUDY_JSON_TAGS : level === 'series' ? SERIES_JSON_TAGS : INSTANCE_JSON_TAGS;
-    const { rows, more } = await this.repo.search({
-      level,
-      filters: q.filters,
-      studyId: resolved?.study.id,
-      seriesId: resolved?.series?.id,
-      jsonTags: [...new Set([...ownJsonTags, ...include])],
-      jsonAll: q.includeAll,
-      take,
-      skip: q.offset,
-    });
-
-    const patientIds = rows.map((r) => ('patient' in r ? r.patient.id : r.study.patient.id));
-    // Written while the answer is built, and awaited before it is returned: no patient data
-    // leaves unless its access was recorded.
-    const audited = this.audit.record({
+    const entry = {
       action: 'dicomweb.search',
       objectType: level === 'study' ? 'Study' : level === 'series' ? 'Series' : 'Instance',
       objectId: path.series ?? path.study ?? null,
-      patientIds,
       hospitalId: resolved?.study.hospitalId,
-      detail: { level, count: rows.length, query: Object.fromEntries(query) },
-    });
-
+    } as const;
+    const detail = { level, query: Object.fromEntries(query) };
+    // The study search writes the audit events in its own statement (one round trip).
+    const audit = (shown: Prisma.Sql) => this.audit.inStatement({ ...entry, detail }, shown);
     const base = req.base;
-    let body: JsonDataset[];
-    try {
-      body = rows.map((row) => {
-        if (level === 'study') return sortByTag(studyAttributes(row as StudyRow, row.json, base, q.includeAll, include));
-        if (level === 'series') {
-          const s = row as SeriesRow & { json: JsonDataset };
-          const parent = path.study ? { '0020000D': element('UI', s.study.studyInstanceUid) } : studyAttributes(s.study, {}, base, false, []);
-          return sortByTag({ ...parent, ...seriesAttributes(s, s.study.studyInstanceUid, s.json, base, q.includeAll, include) });
-        }
-        const i = row as InstanceRow & { json: JsonDataset };
-        const parent = {
-          ...(path.study ? { '0020000D': element('UI', i.study.studyInstanceUid) } : studyAttributes(i.study, {}, base, false, [])),
-          ...(path.series ? { '0020000E': element('UI', i.series.seriesInstanceUid) } : seriesAttributes(i.series, i.study.studyInstanceUid, {}, base, false, [])),
-        };
-        return sortByTag({ ...parent, ...instanceAttributes(i, i.json, base, q.includeAll, include) });
+    let json: string;
+    let more: boolean;
+
+    if (level === 'study' && !q.includeAll && include.every((tag) => DEFAULT_STUDY_TAGS.has(tag))) {
+      // The default study answer (what viewers' study lists ask for): the page comes back as
+      // study ids and row versions, and each study is rendered once per version.
+      const found = await this.repo.searchStudyVersions({ filters: q.filters, take, skip: q.offset, audit });
+      more = found.more;
+      const audited = found.audited
+        ? Promise.resolve()
+        : this.audit.record({ ...entry, patientIds: found.page.map((p) => p.patientId), detail: { level, count: found.page.length, query: detail.query } });
+      try {
+        json = await this.renderStudies(found.page, base);
+      } catch (err) {
+        await audited.catch(() => undefined);
+        throw err;
+      }
+      await audited;
+    } else {
+      const found = await this.repo.search({
+        level,
+        filters: q.filters,
+        studyId: resolved?.study.id,
+        seriesId: resolved?.series?.id,
+        jsonTags: [...new Set([...ownJsonTags, ...include])],
+        jsonAll: q.includeAll,
+        take,
+        skip: q.offset,
+        audit,
       });
-    } catch (err) {
-      await audited.catch(() => undefined);
-      throw err;
+      const rows = found.rows;
+      more = found.more;
+      const patientIds = rows.map((r) => ('patient' in r ? r.patient.id : r.study.patient.id));
+      // Otherwise written while the answer is built, and awaited before it is returned: no
+      // patient data leaves unless its access was recorded.
+      const audited = found.audited ? Promise.resolve() : this.audit.record({ ...entry, patientIds, detail: { level, count: rows.length, query: detail.query } });
+      try {
+        json = JSON.stringify(
+          rows.map((row) => {
+            if (level === 'study') return sortByTag(studyAttributes(row as StudyRow, row.json, base, q.includeAll, include));
+            if (level === 'series') {
+              const s = row as SeriesRow & { json: JsonDataset };
+              const parent = path.study ? { '0020000D': element('UI', s.study.studyInstanceUid) } : studyAttributes(s.study, {}, base, false, []);
+              return sortByTag({ ...parent, ...seriesAttributes(s, s.study.studyInstanceUid, s.json, base, q.includeAll, include) });
+            }
+            const i = row as InstanceRow & { json: JsonDataset };
+            const parent = {
+              ...(path.study ? { '0020000D': element('UI', i.study.studyInstanceUid) } : studyAttributes(i.study, {}, base, false, [])),
+              ...(path.series ? { '0020000E': element('UI', i.series.seriesInstanceUid) } : seriesAttributes(i.series, i.study.studyInstanceUid, {}, base, false, [])),
+            };
+            return sortByTag({ ...parent, ...instanceAttributes(i, i.json, base, q.includeAll, include) });
+          }),
+        );
+      } catch (err) {
+        await audited.catch(() => undefined);
+        throw err;
+      }
+      await audited;
     }
-    await audited;
 
     const warnings: string[] = [];
     if (q.ignored.length) warnings.push(`The following query keys are not supported for matching at this level and were ignored: ${q.ignored.join(', ')}`);
     if (more && (q.limit === undefined || q.limit > cap)) warnings.push('There are additional results that can be requested');
-    return { body, warnings };
+    return { json, warnings };
+  }
+
+  /**
+   * The default answers of a page of studies, as a JSON array, in page order: rendered texts of
+   * the same row versions are reused, the other studies are read by id and rendered. A study
+   * gone or changed hands in between is left out (its patient was audited, nothing is shown).
+   */
+  private async renderStudies(page: StudyVersion[], base: string): Promise<string> {
+    const texts = page.map((p) => this.studyAnswers.get(p.id, p.version, base));
+    const missing = page.filter((_, i) => texts[i] === undefined);
+    if (missing.length) {
+      const loaded = new Map((await this.repo.loadStudies(missing.map((p) => p.id))).map((r) => [r.id, r]));
+      page.forEach((p, i) => {
+        if (texts[i] !== undefined) return;
+        const row = loaded.get(p.id);
+        if (!row || row.patient.id !== p.patientId || row.hospitalId !== p.hospitalId) return;
+        texts[i] = JSON.stringify(studyAttributes(row, row.json, base, false, []));
+        this.studyAnswers.set(row.id, row.version, base, texts[i]);
+      });
+    }
+    return `[${texts.filter((t) => t !== undefined).join(',')}]`;
   }
 
   // ================================================================== WADO-RS
@@ -396,6 +446,13 @@ export class DicomwebService {
 
 // ---------------------------------------------------------------------- attribute builders
 
+/** Attributes of the default study answer: an includefield (or query key) among them changes nothing. */
+const DEFAULT_STUDY_TAGS = new Set([
+  '00080005', '00080020', '00080030', '00080050', '00080056', '00080061', '00080201', '00080090', '00081030', '00081190',
+  '00100010', '00100020', '00100030', '00100040', '0020000D', '00200010', '00201206', '00201208',
+]);
+
+/** Study attributes, in tag order unless extra attributes are asked for (then sort them in). */
 function studyAttributes(s: StudyRow, json: JsonDataset, base: string, all: boolean, include: string[]): JsonDataset {
   const extra = all ? pick(json, Object.keys(json)) : pick(json, include);
   if (include.includes('00080080')) extra['00080080'] = element('LO', s.institutionName);
@@ -407,6 +464,7 @@ function studyAttributes(s: StudyRow, json: JsonDataset, base: string, all: bool
     '00080050': element('SH', s.accessionNumber),
     '00080056': element('CS', 'ONLINE'),
     '00080061': element('CS', ...s.modalities),
+    ...pick(json, ['00080201']),
     '00080090': personName(json['00080090'], s.referringPhysician),
     '00081030': element('LO', s.description),
     '00081190': element('UR', `${base}/studies/${s.studyInstanceUid}`),
@@ -419,7 +477,6 @@ function studyAttributes(s: StudyRow, json: JsonDataset, base: string, all: bool
     '00200010': json['00200010'] ? withoutEmptyValue(json['00200010']) : element('SH'),
     '00201206': element('IS', s.numSeries),
     '00201208': element('IS', s.numInstances),
-    ...pick(json, ['00080201']),
   };
 }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import dimse from 'dcmjs-dimse';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { IngestService, type IngestResult } from '../ingest/ingest.service.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './part10.js';
 import { MAX_PDU_LENGTH, StoreScp, type AssociationHost } from './store-scp.js';
@@ -31,6 +32,7 @@ export class DimseService implements AssociationHost, OnApplicationBootstrap, On
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly ingestService: IngestService,
+    private readonly audit: AuditService,
   ) {
     this.aeTitle = config.DICOM_AET.trim();
     this.ingestSlots = new Semaphore(Math.max(2, config.DB_POOL_SIZE));
@@ -98,6 +100,16 @@ export class DimseService implements AssociationHost, OnApplicationBootstrap, On
 
   ingest(hospitalId: string, tmpPath: string, callingAeTitle: string): Promise<IngestResult> {
     return this.ingestSlots.run(() => this.ingestService.ingestFile(hospitalId, tmpPath, { kind: 'DIMSE', callingAeTitle }));
+  }
+
+  auditRejected(rejection: { association: string; callingAeTitle: string; calledAeTitle: string; reason: string }): Promise<void> {
+    return this.audit.record({
+      action: 'dimse.associate',
+      objectType: 'Association',
+      objectId: rejection.callingAeTitle || null,
+      outcome: 'DENIED',
+      detail: rejection,
+    });
   }
 
   private accept(socket: net.Socket): void {

@@ -40,6 +40,8 @@ export interface AssociationHost {
   newIncomingPath(): string;
   /** Hands a complete Part-10 temp file to the ingest core (which then owns it). */
   ingest(hospitalId: string, tmpPath: string, callingAeTitle: string): Promise<IngestResult>;
+  /** Records a refused association in the audit trail (runs in the association's request context). */
+  auditRejected(rejection: { association: string; callingAeTitle: string; calledAeTitle: string; reason: string }): Promise<void>;
   log: {
     debug(obj: object, msg: string): void;
     log(obj: object, msg: string): void;
@@ -136,6 +138,7 @@ export class StoreScp extends Scp {
     const who = { association: this.id, callingAeTitle: calling, calledAeTitle: called, sourceIp: this.context.sourceIp };
     if (called !== this.host.aeTitle) {
       this.host.log.warn(who, 'DIMSE association rejected: called AE title is not ours');
+      await this.audit(calling, called, 'called AE title not recognized');
       return this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized);
     }
     let hospitalId: string | null;
@@ -147,6 +150,7 @@ export class StoreScp extends Scp {
     }
     if (!hospitalId) {
       this.host.log.warn(who, 'DIMSE association rejected: calling AE title is not registered to a hospital');
+      await this.audit(calling, called, 'calling AE title not recognized');
       return this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
     }
     if (this.closed) return;
@@ -168,6 +172,15 @@ export class StoreScp extends Scp {
     association.setMaxPduLength(MAX_PDU_LENGTH);
     this.sendAssociationAccept();
     this.host.log.debug({ ...who, hospitalId }, 'DIMSE association accepted');
+  }
+
+  /** A refused association goes into the audit trail (who knocked, from where); never blocks the answer. */
+  private async audit(callingAeTitle: string, calledAeTitle: string, reason: string): Promise<void> {
+    try {
+      await requestContext.run(this.context, () => this.host.auditRejected({ association: this.id, callingAeTitle, calledAeTitle, reason }));
+    } catch (err) {
+      this.host.log.error({ association: this.id, err }, 'cannot audit a rejected DIMSE association');
+    }
   }
 
   private reject(result: number, source: number, reason: number): void {

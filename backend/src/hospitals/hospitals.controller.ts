@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentUser, Roles } from '../common/decorators.js';
@@ -9,9 +9,11 @@ import {
   CreateApiKeySchema,
   CreateArchiveSchema,
   CreateHospitalSchema,
+  UpdateHospitalSchema,
   type CreateApiKeyDto,
   type CreateArchiveDto,
   type CreateHospitalDto,
+  type UpdateHospitalDto,
 } from './hospitals.schemas.js';
 
 @ApiTags('hospitals')
@@ -27,6 +29,7 @@ export class HospitalsController {
   }
 
   @Get('hospitals/:id')
+  @ApiOperation({ summary: 'A hospital with its settings: SLA minutes per priority, default priority, next-case-only, auto-assignment, AE titles' })
   get(@Param({ schema: IdParams }) { id }: { id: string }) {
     return this.hospitals.get(id);
   }
@@ -36,6 +39,20 @@ export class HospitalsController {
   @ApiOperation({ summary: 'Add a hospital to the network' })
   create(@CurrentUser() admin: UserPrincipal, @Body({ schema: CreateHospitalSchema }) dto: CreateHospitalDto) {
     return this.hospitals.create(admin, dto);
+  }
+
+  @Patch('hospitals/:id')
+  @Roles('ADMIN')
+  @ApiOperation({
+    summary: "Change a hospital's settings",
+    description:
+      'Any of name, timezone, SLA minutes per priority, defaultPriority, requireNextCase, autoAssign, autoAssignSubspecialties (empty = all) ' +
+      'and aeTitles (replaces the set; 409 names a title another hospital holds). New SLA targets apply to cases that arrive afterwards; ' +
+      'open cases keep their due times. Turning autoAssign on, or widening autoAssignSubspecialties, offers the waiting (unread) cases ' +
+      'it now covers to auto-assignment, once per case however often it is sent.',
+  })
+  update(@CurrentUser() admin: UserPrincipal, @Param({ schema: IdParams }) { id }: { id: string }, @Body({ schema: UpdateHospitalSchema }) dto: UpdateHospitalDto) {
+    return this.hospitals.update(admin, id, dto);
   }
 
   @Post('hospitals/:id/api-keys')

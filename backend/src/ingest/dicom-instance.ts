@@ -1,5 +1,6 @@
 import dcmjs from 'dcmjs';
 import dicomParser from 'dicom-parser';
+import { datasetDict } from './dataset-dict.js';
 
 // dcmjs warns on stderr for every odd VR it meets ("Invalid vr type xs"); our validation reports what matters.
 dcmjs.log.setLevel('error');
@@ -160,7 +161,8 @@ export function parseInstance(file: Buffer): ParsedInstance {
     }
   }
 
-  const { json, text } = decodeText(file, pixel ? pixelDataTagOffset(bytes, pixel.dataOffset) : file.length);
+  const end = pixel ? pixelDataTagOffset(bytes, pixel.dataOffset) : file.length;
+  const { json, text } = decodeText(file, end, pixel && end === file.length ? null : { ds, transferSyntaxUid });
   return {
     transferSyntaxUid,
     sopClassUid: sopClassUid!,
@@ -198,7 +200,7 @@ function intOrNull(v: string | null): number | null {
  * Where the top-level PixelData element starts (its tag), so the attributes before it
  * can be decoded without copying the pixels; the whole file when that is not certain.
  */
-function pixelDataTagOffset(bytes: Uint8Array, dataOffset: number): number {
+export function pixelDataTagOffset(bytes: Uint8Array, dataOffset: number): number {
   for (const header of [12, 8]) {
     const at = dataOffset - header; // explicit VR OB/OW: tag, VR, reserved, 4-byte length; implicit VR: tag, length
     if (at >= 132 && bytes[at] === 0xe0 && bytes[at + 1] === 0x7f && bytes[at + 2] === 0x10 && bytes[at + 3] === 0x00) return at;
@@ -206,11 +208,20 @@ function pixelDataTagOffset(bytes: Uint8Array, dataOffset: number): number {
   return bytes.length;
 }
 
-function decodeText(file: Buffer, end: number): { json: DicomJson; text: (tag: string) => string | null } {
-  // Only the bytes before PixelData: copying a whole multi-megabyte file here was most of dcmjs's cost.
-  const ab = file.buffer.slice(file.byteOffset, file.byteOffset + end) as ArrayBuffer;
-  const { dict } = dcmjs.data.DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false });
-  const json = toDicomJson(dict as Record<string, { vr: string; Value?: unknown[] }>);
+function decodeText(
+  file: Buffer,
+  end: number,
+  parsed: { ds: dicomParser.DataSet; transferSyntaxUid: string } | null,
+): { json: DicomJson; text: (tag: string) => string | null } {
+  // The elements dicom-parser found, formatted by dcmjs (see datasetDict); dcmjs reads the bytes
+  // itself only for what that does not cover (`parsed` is null when PixelData's start is unsure).
+  let dict: Record<string, { vr: string; Value?: unknown[] }> | null = parsed ? datasetDict(parsed.ds, file, end, parsed.transferSyntaxUid) : null;
+  if (!dict) {
+    // Only the bytes before PixelData: copying a whole multi-megabyte file here was most of dcmjs's cost.
+    const ab = file.buffer.slice(file.byteOffset, file.byteOffset + end) as ArrayBuffer;
+    dict = dcmjs.data.DicomMessage.readFile(ab, { untilTag: '7FE00010', includeUntilTagValue: false }).dict as Record<string, { vr: string; Value?: unknown[] }>;
+  }
+  const json = toDicomJson(dict);
   const text = (tag: string) => {
     const v = json[tag]?.Value?.[0];
     if (v === undefined || v === null || v === '') return null;

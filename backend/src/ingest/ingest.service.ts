@@ -1,15 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DelayedError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { IMAGE_STORE, instanceKey, type ImageStore } from '../storage/image-store.js';
 import { WorklistIntakeService } from '../worklist/worklist-intake.service.js';
-import { DicomRejection, FailureReason, parseInstance, type ParsedInstance } from './dicom-instance.js';
+import { DicomRejection, FailureReason, type ParsedInstance } from './dicom-instance.js';
 import { IngestRepository } from './ingest.repository.js';
+import { ParsePool, WriteFailed, type Parsed } from './parse-pool.js';
 
 const INCOMING_ABANDONED_MS = 10 * 60_000;
 
@@ -25,13 +26,15 @@ export type IngestResult =
  * and (re)start the study's quiet-period timer. Idempotent per SOP Instance UID.
  */
 @Injectable()
-export class IngestService implements OnModuleInit {
+export class IngestService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(IngestService.name);
   private readonly incomingDir: string;
   /** Instances being ingested in this process, by hospital/study/SOP: a second copy waits for the first. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
   /** studyId → when its quiet-period job was last (re)started by this process. */
   private readonly completionScheduledAt = new Map<string, number>();
+  /** Validation, parsing and hashing off the main thread (it keeps receiving and writing meanwhile). */
+  private readonly parser = new ParsePool();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,6 +61,10 @@ export class IngestService implements OnModuleInit {
     });
   }
 
+  async onModuleDestroy(): Promise<void> {
+    await this.parser.close();
+  }
+
   /**
    * Half-received files left by a crash. Another process may share the store, so only
    * files untouched for INCOMING_ABANDONED_MS (an upload in progress keeps writing) go.
@@ -82,17 +89,43 @@ export class IngestService implements OnModuleInit {
 
   /** `data`: the file's bytes when the caller already holds them (small multipart parts), to skip reading it back. */
   async ingestFile(hospitalId: string, tmpPath: string, source: IngestSource, data?: Buffer): Promise<IngestResult> {
+    let file: Buffer;
+    try {
+      file = data ?? (await fs.readFile(tmpPath));
+    } catch (err) {
+      await fs.rm(tmpPath, { force: true });
+      throw err;
+    }
+    // A file read here is ours to hand to a parse worker; the caller's bytes are copied.
+    return this.ingest(hospitalId, tmpPath, false, source, () => this.parser.parse(file, { give: data === undefined }));
+  }
+
+  /**
+   * An instance held in memory (a STOW-RS part). The bytes are given up: a parse worker takes
+   * them, and writes them durably to an incoming file that is then linked into the store.
+   */
+  ingestData(hospitalId: string, data: Buffer, source: IngestSource): Promise<IngestResult> {
+    const tmpPath = this.newIncomingPath();
+    return this.ingest(hospitalId, tmpPath, true, source, () => this.parser.parse(data, { give: true, writeTo: tmpPath }));
+  }
+
+  /** `tmpPath`: the instance's local file (written by `parse` when `synced`), moved into the store or removed. */
+  private async ingest(hospitalId: string, tmpPath: string, synced: boolean, source: IngestSource, parse: () => Promise<Parsed>): Promise<IngestResult> {
     let adopted = false;
     let release: (() => void) | undefined;
     try {
       let parsed: ParsedInstance;
-      let file: Buffer;
+      let sha256: string;
+      let sizeBytes: number;
       try {
-        file = data ?? (await fs.readFile(tmpPath));
-        parsed = parseInstance(file);
+        ({ parsed, sha256, sizeBytes } = await parse());
       } catch (err) {
         if (err instanceof DicomRejection) {
           return { ok: false, reason: err.reason, message: err.message, sopInstanceUid: err.sopInstanceUid, sopClassUid: err.sopClassUid };
+        }
+        if (err instanceof WriteFailed) {
+          this.logger.error({ err }, 'writing instance failed');
+          return { ok: false, sopClassUid: err.parsed.sopClassUid, sopInstanceUid: err.parsed.sopInstanceUid, reason: FailureReason.OutOfResources, message: 'The platform could not store the instance; retry later' };
         }
         throw err;
       }
@@ -109,7 +142,6 @@ export class IngestService implements OnModuleInit {
       this.inFlight.set(sopKey, new Promise<void>((resolve) => (release = () => (this.inFlight.delete(sopKey), resolve()))));
 
       const key = instanceKey(hospitalId, parsed.studyInstanceUid, parsed.seriesInstanceUid, parsed.sopInstanceUid);
-      const sha256 = createHash('sha256').update(file).digest('hex');
       const storeFailed = (err: unknown): IngestResult => {
         this.logger.error({ err, key }, 'storing instance failed');
         return { ok: false, ...ids, reason: FailureReason.OutOfResources, message: 'The platform could not store the instance; retry later' };
@@ -119,7 +151,7 @@ export class IngestService implements OnModuleInit {
       // when there is one does the index have to be asked (one query saved per new instance).
       let placed: boolean;
       try {
-        placed = await this.store.adoptIfAbsent(key, tmpPath);
+        placed = await this.store.adoptIfAbsent(key, tmpPath, { synced });
       } catch (err) {
         return storeFailed(err);
       }
@@ -127,7 +159,7 @@ export class IngestService implements OnModuleInit {
         const existing = await this.repository.findInstance(hospitalId, parsed.studyInstanceUid, parsed.sopInstanceUid);
         if (existing) return { ok: true, ...ids, duplicate: true, studyId: existing.studyId };
         try {
-          await this.store.adopt(key, tmpPath); // an orphan of an interrupted ingest: replace it
+          await this.store.adopt(key, tmpPath, { synced }); // an orphan of an interrupted ingest: replace it
         } catch (err) {
           return storeFailed(err);
         }
@@ -135,7 +167,7 @@ export class IngestService implements OnModuleInit {
       adopted = true;
       const { studyId, inserted } = await this.repository.index(hospitalId, parsed, {
         storageKey: key,
-        sizeBytes: file.length,
+        sizeBytes,
         sha256,
         sourceArchiveId: source.archiveId ?? null,
       });

@@ -15,6 +15,9 @@ export interface StowOutcome {
   body: Record<string, unknown>;
 }
 
+/** Parts of one upload being ingested at once (bounded by bytes too, see IngestPipeline). */
+const STOW_PARTS_IN_FLIGHT = 32;
+
 const US = (v: number) => ({ vr: 'US', Value: [v] });
 const UI = (v: string) => ({ vr: 'UI', Value: [v] });
 const UR = (v: string) => ({ vr: 'UR', Value: [v] });
@@ -47,18 +50,25 @@ export class StowService {
     // One slot per part, filled as its ingest finishes: the answer lists parts in the order sent.
     const slots: (IngestResult | undefined)[] = [];
     let cutOff: string | null = null;
-    const pipeline = new IngestPipeline();
+    // Each part waits mostly on its durable write and the index batch: many in flight keep the
+    // disk and the database busy while the parse workers and this thread receive the next ones.
+    const pipeline = new IngestPipeline(STOW_PARTS_IN_FLIGHT);
     try {
+      // Parts small enough to be held in memory are never written to an incoming file: the
+      // ingest writes them straight into the image store (one durable write per instance).
+      const receive = { writeMemoryParts: false };
       await receiveMultipart(body, boundary, () => this.ingest.newIncomingPath(), async (part) => {
         const slot = slots.push(undefined) - 1;
         const type = (part.headers['content-type'] ?? 'application/dicom').split(';')[0].trim().toLowerCase();
         if (type !== 'application/dicom') {
-          await fs.rm(part.path, { force: true });
+          if (!part.data) await fs.rm(part.path, { force: true });
           slots[slot] = { ok: false, reason: FailureReason.CannotUnderstand, message: `Part ${part.index}: Content-Type ${type} is not application/dicom` };
           return;
         }
         await pipeline.push(part.size, async () => {
-          const result = await this.ingest.ingestFile(hospitalId, part.path, { kind: 'STOW' }, part.data);
+          const result = part.data
+            ? await this.ingest.ingestData(hospitalId, part.data, { kind: 'STOW' })
+            : await this.ingest.ingestFile(hospitalId, part.path, { kind: 'STOW' });
           if (result.ok && expectedStudyUid && result.studyInstanceUid !== expectedStudyUid) {
             // Already stored by now; report it as the standard asks (the instance is not part of that study).
             slots[slot] = { ...result, ok: false, reason: FailureReason.DataSetDoesNotMatchSopClass, message: `Instance belongs to study ${result.studyInstanceUid}, not ${expectedStudyUid}` } as IngestResult;
@@ -66,7 +76,7 @@ export class StowService {
           }
           slots[slot] = result;
         });
-      });
+      }, receive);
     } catch (err) {
       if (!(err instanceof MultipartError)) {
         await pipeline.drain().catch(() => undefined);

@@ -3,6 +3,7 @@ import { Queue, Worker, type Job, type JobsOptions, type WorkerOptions } from 'b
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { requestContext } from '../common/request-context.js';
+import { closeRedis } from '../redis/close-redis.js';
 import type { JobPayloads, QueueName } from './jobs.js';
 
 /**
@@ -20,7 +21,13 @@ export class QueueService implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on.
-    this.connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Reconnect within 2 s of Redis coming back (BullMQ's own default backs off to 20 s): queued STAT
+    // work must not wait that long after a Redis restart.
+    this.connection = new Redis(config.REDIS_URL, {
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
     this.connection.on('error', () => undefined);
   }
 
@@ -38,6 +45,10 @@ export class QueueService implements OnApplicationShutdown {
     return (this.queue(name) as Queue).add(name, data, opts);
   }
 
+  addBulk<N extends QueueName>(name: N, jobs: { data: JobPayloads[N]; opts?: JobsOptions }[]) {
+    return (this.queue(name) as Queue).addBulk(jobs.map((j) => ({ name, data: j.data, opts: j.opts })));
+  }
+
   /** Registers a processor, unless workers are disabled in this process. */
   process<N extends QueueName>(name: N, handler: (job: Job<JobPayloads[N]>, token?: string) => Promise<unknown>, opts: Partial<WorkerOptions> = {}): void {
     if (!this.config.WORKERS_ENABLED) return;
@@ -46,7 +57,7 @@ export class QueueService implements OnApplicationShutdown {
     const worker = new Worker<JobPayloads[N]>(
       name,
       (job, token) => requestContext.run({ requestId: `job:${name}:${job.id}`, sourceIp: null }, () => handler(job, token)),
-      { connection, prefix: this.config.QUEUE_PREFIX, concurrency: 4, ...opts },
+      { connection, prefix: this.config.QUEUE_PREFIX, concurrency: 4, runRetryDelay: 1_000, ...opts },
     );
     worker.on('failed', (job, err) => this.logger.warn({ err, queue: name, jobId: job?.id }, 'job failed'));
     worker.on('error', (err) => this.logger.warn({ err, queue: name }, 'worker error'));
@@ -57,9 +68,24 @@ export class QueueService implements OnApplicationShutdown {
     // Let running jobs finish (BullMQ waits for them), but never hang shutdown on a dead or
     // restarted Redis: an unfinished job is picked up again by another worker (jobs are idempotent).
     // (A second close() call would only return the same pending promise, so we stop waiting instead.)
+    await this.settleReconnects(3_000);
     const closing = Promise.allSettled([...this.workers.map((w) => w.close()), ...[...this.queues.values()].map((q) => q.close())]);
     const closed = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
     if (!closed) this.logger.warn('queues did not close within 10 s; dropping their connections');
-    for (const c of [...this.workerConnections, this.connection]) c.disconnect();
+    await Promise.all([...this.workerConnections, this.connection].map((c) => closeRedis(c)));
+  }
+
+  /**
+   * ioredis never ends a connection that is disconnected while it waits to reconnect, and a worker's
+   * close waits for its blocking connection to end: right after a Redis restart that would hang
+   * shutdown and then reject the worker's pending commands. Give such connections a moment to come
+   * back first (they do within 2 s when Redis is up; when it is down we go on after `withinMs`).
+   */
+  private async settleReconnects(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    const blocking = await Promise.all(this.workers.map((w) => w.getBackend().blockingConnection?.client));
+    const clients = [...this.workerConnections, this.connection, ...blocking].filter((c) => c !== undefined);
+    const settling = () => clients.some((c) => c.status === 'reconnecting' || c.status === 'connecting' || c.status === 'connect');
+    while (settling() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 }

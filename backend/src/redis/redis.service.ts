@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { closeRedis } from './close-redis.js';
 
 /** Shared Redis connection for counters and caches (BullMQ opens its own). */
 @Injectable()
@@ -19,6 +20,6 @@ export class RedisService extends Redis implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.disconnect();
+    await closeRedis(this);
   }
 }

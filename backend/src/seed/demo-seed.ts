@@ -2,6 +2,8 @@ import argon2 from 'argon2';
 import dcmjs from 'dcmjs';
 import type { Hospital, PrismaClient } from '../generated/prisma/client.js';
 import type { Priority, Subspecialty } from '../generated/prisma/enums.js';
+import { ensureDefaultRules } from '../routing/default-rules.js';
+import { classify, compileRules, studyFacts } from '../routing/routing-engine.js';
 import type { ImageStore } from '../storage/image-store.js';
 import { instanceKey } from '../storage/image-store.js';
 import { slaMinutes } from '../worklist/sla.js';
@@ -14,6 +16,7 @@ interface Template {
   modality: DemoStudySpec['modality'];
   bodyPart: string;
   description: string;
+  /** What the default routing rules decide for it (the demo orders request no subspecialty). */
   subspecialty: Subspecialty;
   indication: string;
   series: DemoStudySpec['series'];
@@ -22,7 +25,7 @@ interface Template {
 }
 
 /** A night's mix of teleradiology work: strokes and PEs, trauma films, routine follow-ups. */
-const TEMPLATES: Template[] = [
+export const TEMPLATES: Template[] = [
   { modality: 'CT', bodyPart: 'HEAD', description: 'CT HEAD WITHOUT CONTRAST', subspecialty: 'NEURO', indication: 'Sudden left-sided weakness and slurred speech, last known well 45 minutes ago', series: [{ description: 'AXIAL 5MM BRAIN', instances: 12 }] },
   { modality: 'CT', bodyPart: 'CHEST', description: 'CTA CHEST PE PROTOCOL', subspecialty: 'CHEST', indication: 'Pleuritic chest pain, HR 118, D-dimer elevated; rule out pulmonary embolism', series: [{ description: 'AXIAL 2MM ANGIO', instances: 16 }] },
   { modality: 'CT', bodyPart: 'ABDOMEN', description: 'CT ABDOMEN PELVIS WITH CONTRAST', subspecialty: 'BODY', indication: 'Right lower quadrant pain, fever 38.6, WBC 15; rule out appendicitis', series: [{ description: 'AXIAL PORTAL VENOUS', instances: 16 }] },
@@ -88,6 +91,9 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
   const rand = prng(20261123);
   const passwordHash = await argon2.hash(DEMO_PASSWORD, { type: argon2.argon2id });
   const network = await prisma.network.create({ data: { name: DEMO_NETWORK_NAME } });
+  // Routed like live studies: the network's default rules, through the same engine as intake.
+  await ensureDefaultRules(prisma, network.id);
+  const routingRules = compileRules(await prisma.routingRule.findMany({ where: { networkId: network.id } }));
 
   const hospitals = new Map<DemoHospitalKey, Hospital>();
   for (const h of DEMO_HOSPITALS) {
@@ -234,19 +240,19 @@ export async function seedDemo(prisma: PrismaClient, store: ImageStore, opts: Se
         studyInstanceUid: built.studyInstanceUid,
         priority,
         indication: t.indication,
-        requestedSubspecialty: t.subspecialty === 'GENERAL' ? null : t.subspecialty,
         studyId: study.id,
         createdAt: receivedAt,
       },
     });
+    const route = classify(routingRules, studyFacts({ ...study, patient }, null));
     await prisma.worklistItem.create({
       data: {
         hospitalId: hospital.id,
         studyId: study.id,
         orderId: order.id,
         priority,
-        subspecialty: t.subspecialty,
-        routingReason: t.subspecialty === 'GENERAL' ? 'general read' : `order requested ${t.subspecialty.toLowerCase()}`,
+        subspecialty: route.subspecialty,
+        routingReason: route.reason,
         receivedAt,
         dueAt: new Date(receivedAt.getTime() + sla * 60_000),
       },

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ImageStore, StoredObject } from './image-store.js';
+import type { AdoptOptions, ImageStore, StoredObject } from './image-store.js';
 
 /**
  * Part-10 files under one root directory. put() streams into a temp file in the
@@ -52,14 +52,14 @@ export class FileImageStore implements ImageStore {
   }
 
   /** fsync + rename: the file must be on the store's file system (see incoming dirs). */
-  async adopt(key: string, localPath: string): Promise<void> {
-    await this.place(key, localPath, (from, to) => fs.rename(from, to));
+  async adopt(key: string, localPath: string, options: AdoptOptions = {}): Promise<void> {
+    await this.place(key, localPath, options, (from, to) => fs.rename(from, to));
   }
 
   /** fsync + link (fails if the target exists) + unlink: create-if-absent, atomically. */
-  async adoptIfAbsent(key: string, localPath: string): Promise<boolean> {
+  async adoptIfAbsent(key: string, localPath: string, options: AdoptOptions = {}): Promise<boolean> {
     try {
-      await this.place(key, localPath, async (from, to) => {
+      await this.place(key, localPath, options, async (from, to) => {
         try {
           await fs.link(from, to);
         } catch (err) {
@@ -79,14 +79,16 @@ export class FileImageStore implements ImageStore {
     }
   }
 
-  private async place(key: string, localPath: string, move: (from: string, to: string) => Promise<void>): Promise<void> {
+  private async place(key: string, localPath: string, options: AdoptOptions, move: (from: string, to: string) => Promise<void>): Promise<void> {
     const target = this.resolve(key);
     const dir = path.dirname(target);
-    const handle = await fs.open(localPath, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (!options.synced) {
+      const handle = await fs.open(localPath, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     if (!this.knownDirs.has(dir)) await fs.mkdir(dir, { recursive: true });
     try {

@@ -15,17 +15,25 @@ export interface StoredObject {
 export interface ImageStore {
   /** Writes atomically: readers see the whole object or nothing, never a partial file. */
   put(key: string, data: Buffer | Readable): Promise<StoredObject>;
-  /** Moves a finished local file into the store (cheaper than put for files already on disk). */
-  adopt(key: string, localPath: string): Promise<void>;
+  /**
+   * Moves a finished local file into the store (cheaper than put for files already on disk).
+   * `synced`: the file's bytes are already durable (written with writeDurable), so the store
+   * need not flush them again.
+   */
+  adopt(key: string, localPath: string, options?: AdoptOptions): Promise<void>;
   /**
    * adopt(), unless an object is already stored under the key: then false, and the local
    * file is left where it is. Atomic: of two concurrent callers for one key, one wins.
    */
-  adoptIfAbsent(key: string, localPath: string): Promise<boolean>;
+  adoptIfAbsent(key: string, localPath: string, options?: AdoptOptions): Promise<boolean>;
   /** The object, or only bytes [start, end) of it (frame and bulk data reads). */
   read(key: string, range?: { start: number; end: number }): Readable;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
+}
+
+export interface AdoptOptions {
+  synced?: boolean;
 }
 
 export const IMAGE_STORE = Symbol('IMAGE_STORE');

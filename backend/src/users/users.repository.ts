@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Prisma, User } from '../generated/prisma/client.js';
 
 const PUBLIC_USER = {
   id: true,
@@ -18,6 +18,9 @@ const PUBLIC_USER = {
 
 export type PublicUser = Prisma.UserGetPayload<{ select: typeof PUBLIC_USER }>;
 
+/** What every request needs of its caller's account (see AccountCache). */
+export type Account = Pick<User, 'id' | 'networkId' | 'email' | 'displayName' | 'role' | 'hospitalId' | 'subspecialties' | 'active'>;
+
 @Injectable()
 export class UsersRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -28,6 +31,16 @@ export class UsersRepository {
 
   findById(id: string) {
     return this.prisma.user.findUnique({ where: { id } });
+  }
+
+  /** The account behind a request, in plain SQL on the pool: it is read for every signed-in person every few seconds. */
+  async findAccount(id: string): Promise<Account | null> {
+    const { rows } = await this.prisma.pool.query<Account>(
+      `SELECT id, "networkId", email, "displayName", role::text AS role, "hospitalId", subspecialties::text[] AS subspecialties, active
+       FROM "User" WHERE id = $1::uuid`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 
   findPublic(id: string): Promise<PublicUser | null> {

@@ -1,8 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
-import type { Order, Priority } from '../generated/prisma/client.js';
-import { slaMinutes } from './sla.js';
-import { routeStudy } from './subspecialty.js';
+import type { Order } from '../generated/prisma/client.js';
+import { studyWorkUnits } from '../assignment/work-units.js';
+import { jobId } from '../jobs/jobs.js';
+import { QueueService } from '../jobs/queue.service.js';
+import { WorklistEvents } from '../realtime/worklist-events.service.js';
+import { RoutingService } from '../routing/routing.service.js';
+import { slaEscalationJobs, slaMinutes } from './sla.js';
 
 /**
  * Puts complete studies on the worklist and keeps them in step with their orders,
@@ -10,7 +14,12 @@ import { routeStudy } from './subspecialty.js';
  */
 @Injectable()
 export class WorklistIntakeService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly queues: QueueService,
+    private readonly events: WorklistEvents,
+    private readonly routing: RoutingService,
+  ) {}
 
   async ensureItem(studyId: string): Promise<void> {
     const study = await this.prisma.study.findUnique({ where: { id: studyId }, include: { hospital: true, patient: true } });
@@ -28,15 +37,8 @@ export class WorklistIntakeService {
     });
     if (order && !order.studyId) await this.prisma.order.updateMany({ where: { id: order.id, studyId: null }, data: { studyId: study.id } });
     const priority = order?.priority ?? study.hospital.defaultPriority;
-    const route = routeStudy({
-      requested: order?.requestedSubspecialty ?? null,
-      modalities: study.modalities,
-      bodyPart: study.bodyPart,
-      description: study.description,
-      patientBirthDate: study.patient.birthDate,
-      studyDate: study.studyDate,
-    });
-    await this.prisma.worklistItem.createMany({
+    const route = await this.routing.routeStudy(study, order?.requestedSubspecialty ?? null);
+    const [created] = await this.prisma.worklistItem.createManyAndReturn({
       data: [
         {
           hospitalId: study.hospitalId,
@@ -45,6 +47,7 @@ export class WorklistIntakeService {
           priority,
           subspecialty: route.subspecialty,
           routingReason: route.reason,
+          workUnits: studyWorkUnits(study.modalities),
           receivedAt: study.receivedAt,
           // Turnaround is measured from images received.
           dueAt: new Date(study.receivedAt.getTime() + slaMinutes(study.hospital, priority) * 60_000),
@@ -52,6 +55,13 @@ export class WorklistIntakeService {
       ],
       skipDuplicates: true,
     });
+    // Already on the worklist (the job ran twice): the first run scheduled everything below.
+    if (!created) return;
+    await this.queues.addBulk('sla-escalation', slaEscalationJobs(created));
+    if (study.hospital.autoAssign && (study.hospital.autoAssignSubspecialties.length === 0 || study.hospital.autoAssignSubspecialties.includes(created.subspecialty))) {
+      await this.queues.add('auto-assign', { itemId: created.id }, { jobId: jobId('assign', created.id, 0), removeOnComplete: true, removeOnFail: 1000 });
+    }
+    await this.events.changed([created.id]);
   }
 
   /** An order that arrives after its study: link it and let it set priority, due time and routing. */
@@ -67,10 +77,11 @@ export class WorklistIntakeService {
     await this.prisma.order.update({ where: { id: order.id }, data: { studyId: study.id } });
     const item = study.worklistItem;
     if (!item || item.orderId || item.state === 'FINAL') return;
+    // Without an explicit request the case keeps the routing it got on arrival.
     const route = order.requestedSubspecialty
-      ? { subspecialty: order.requestedSubspecialty, reason: `order requested ${order.requestedSubspecialty.toLowerCase()}` }
+      ? await this.routing.routeStudy(study, order.requestedSubspecialty)
       : { subspecialty: item.subspecialty, reason: item.routingReason };
-    await this.prisma.worklistItem.update({
+    const updated = await this.prisma.worklistItem.update({
       where: { id: item.id },
       data: {
         orderId: order.id,
@@ -81,5 +92,7 @@ export class WorklistIntakeService {
         version: { increment: 1 },
       },
     });
+    await this.queues.addBulk('sla-escalation', slaEscalationJobs(updated));
+    await this.events.changed([item.id], new Map([[item.id, { hospitalId: item.hospitalId, subspecialty: item.subspecialty }]]));
   }
 }

@@ -3,8 +3,9 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useAuth } from '@/lib/auth';
-import { NAV_LINKS, ROLE_HOME } from '@/lib/roles';
+import { NAV_LINKS, PAGE_ROLES, ROLE_HOME } from '@/lib/roles';
 import { useUploadSnapshot } from '@/lib/upload-store';
+import { NotificationBell } from './NotificationBell';
 
 /** Uploads keep running on other pages; this says so and leads back to them. */
 function UploadIndicator({ pathname }: { pathname: string }) {
@@ -45,6 +46,7 @@ export function TopBar() {
       </nav>
       <UploadIndicator pathname={pathname} />
       <div className="who">
+        {(PAGE_ROLES.worklist as readonly string[]).includes(user.role) && <NotificationBell />}
         <span className="who-name">{user.displayName || user.email}</span>
         <span className="who-email" data-testid="current-user">
           {user.email}

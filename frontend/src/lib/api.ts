@@ -20,11 +20,15 @@ import type {
   CreateOrder,
   Order,
   Page,
+  Shift,
   Study,
   StudyDetail,
   TokenPair,
+  NotificationView,
+  UpdateHospital,
   User,
-  WorklistItem,
+  WorklistItemView,
+  WorklistPage,
 } from './types';
 
 const ACCESS_KEY = 'teleread.accessToken';
@@ -320,6 +324,19 @@ export async function apiUpload(path: string, body: Blob, options: UploadOptions
   return res;
 }
 
+/** Query of GET /api/worklist (absent = no filter). */
+export interface WorklistParams {
+  limit?: number;
+  offset?: number;
+  hospitalId?: string;
+  modality?: string;
+  priority?: string;
+  subspecialty?: string;
+  state?: string;
+  mine?: 'true';
+  sort?: 'urgency' | 'received' | 'due';
+}
+
 function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -363,8 +380,31 @@ export const api = {
 
   me: (options?: RequestOptions) => apiJson<Me>('/api/auth/me', options),
 
-  worklist: (limit = 50, offset = 0, options?: RequestOptions) =>
-    apiJson<Page<WorklistItem>>(`/api/worklist${query({ limit, offset })}`, options),
+  /** GET /api/worklist with filters (hospitalId, modality, priority, subspecialty, state, mine, sort). */
+  worklist: (params: WorklistParams = {}, options?: RequestOptions) =>
+    apiJson<WorklistPage>(`/api/worklist${query({ limit: 50, offset: 0, ...params })}`, options),
+
+  /** 200 the item for exactly one caller; 409 (another reader) / 403 (not eligible) with the server's message. */
+  claimCase: (id: string) => apiJson<WorklistItemView>(`/api/worklist/${encodeURIComponent(id)}/claim`, { method: 'POST' }),
+
+  releaseCase: (id: string) => apiJson<WorklistItemView>(`/api/worklist/${encodeURIComponent(id)}/release`, { method: 'POST' }),
+
+  /** Decline a case the platform assigned to the caller (claimSource AUTO). */
+  declineCase: (id: string) => apiJson<WorklistItemView>(`/api/worklist/${encodeURIComponent(id)}/decline`, { method: 'POST' }),
+
+  /** Admin: give the case to this radiologist; 422 says why they may not read it. */
+  reassignCase: (id: string, userId: string) =>
+    apiJson<WorklistItemView>(`/api/worklist/${encodeURIComponent(id)}/reassign`, { method: 'POST', json: { userId } }),
+
+  /** Claim the most urgent case waiting for the caller; null when nothing is waiting (204). */
+  nextCase: async (): Promise<WorklistItemView | null> =>
+    (await apiJson<WorklistItemView | undefined>('/api/worklist/next', { method: 'POST' })) ?? null,
+
+  notifications: (unread = true, options?: RequestOptions) =>
+    apiJson<{ items: NotificationView[] }>(`/api/notifications${query({ unread: unread ? 'true' : undefined })}`, options),
+
+  markNotificationRead: (id: string) =>
+    apiJson<unknown>(`/api/notifications/${encodeURIComponent(id)}/read`, { method: 'POST' }),
 
   studies: (limit = 50, offset = 0, options?: RequestOptions) =>
     apiJson<Page<Study>>(`/api/studies${query({ limit, offset })}`, options),
@@ -379,7 +419,18 @@ export const api = {
 
   createHospital: (body: CreateHospital) => apiJson<Hospital>('/api/hospitals', { method: 'POST', json: body }),
 
+  /** PATCH /api/hospitals/:id (admin): new SLA targets apply to cases that arrive afterwards. */
+  updateHospital: (id: string, body: UpdateHospital) =>
+    apiJson<Hospital>(`/api/hospitals/${encodeURIComponent(id)}`, { method: 'PATCH', json: body }),
+
   users: (options?: RequestOptions) => apiJson<User[]>('/api/users', options),
+
+  shifts: (userId: string, options?: RequestOptions) =>
+    apiJson<{ items: (Shift & { id: string })[] }>(`/api/users/${encodeURIComponent(userId)}/shifts`, options),
+
+  /** PUT the radiologist's whole schedule (replaces every shift). */
+  replaceShifts: (userId: string, shifts: Shift[]) =>
+    apiJson<{ items: (Shift & { id: string })[] }>(`/api/users/${encodeURIComponent(userId)}/shifts`, { method: 'PUT', json: shifts }),
 
   createUser: (body: CreateUser) => apiJson<User>('/api/users', { method: 'POST', json: body }),
 

@@ -42,26 +42,35 @@ export function formatDuration(ms: number): string {
 
 export interface TimeLeft {
   text: string;
+  /** Less than 50 % of the turnaround window left. */
+  warning: boolean;
   /** Less than 20 % of the turnaround window left, or overdue. */
   critical: boolean;
   overdue: boolean;
+  /** Share of the window still left, 0..1 (0 when overdue; NaN when unknown). */
+  fraction: number;
+}
+
+/** "12 min", "1 h 05 min": how late a case is, to the minute. */
+function formatLate(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 1) return '<1 min';
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  if (h >= 48) return `${Math.floor(h / 24)}d ${h % 24}h`;
+  return `${h} h ${pad(minutes % 60)} min`;
 }
 
 /** Turnaround clock of a case received at `receivedAt`, due at `dueAt`. */
 export function timeLeft(receivedAt: string, dueAt: string, now: number): TimeLeft {
   const due = Date.parse(dueAt);
   const received = Date.parse(receivedAt);
-  if (Number.isNaN(due)) return { text: '—', critical: false, overdue: false };
+  if (Number.isNaN(due)) return { text: '—', warning: false, critical: false, overdue: false, fraction: NaN };
   const left = due - now;
-  if (left <= 0) {
-    const late = now - due;
-    // Overdue is shown to the minute: "overdue 12m", "overdue 1h 05m".
-    const text = late < 60_000 ? 'overdue <1m' : `overdue ${formatDuration(late - (late % 60_000)).replace(/ 00s$/, '')}`;
-    return { text, critical: true, overdue: true };
-  }
+  if (left <= 0) return { text: `overdue ${formatLate(now - due)}`, warning: true, critical: true, overdue: true, fraction: 0 };
   const window = Number.isNaN(received) ? NaN : due - received;
-  const critical = window > 0 ? left < window * 0.2 : false;
-  return { text: formatDuration(left), critical, overdue: false };
+  const fraction = window > 0 ? Math.min(1, left / window) : NaN;
+  return { text: formatDuration(left), warning: fraction < 0.5, critical: fraction < 0.2, overdue: false, fraction };
 }
 
 export function joinOrDash(values: readonly string[] | null | undefined): string {

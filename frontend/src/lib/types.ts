@@ -3,8 +3,21 @@
 export type Role = 'ADMIN' | 'RADIOLOGIST' | 'HOSPITAL_STAFF' | 'SPECIALIST';
 export const ROLES: readonly Role[] = ['ADMIN', 'RADIOLOGIST', 'HOSPITAL_STAFF', 'SPECIALIST'];
 
-export type Priority = 'STAT' | 'URGENT' | 'ROUTINE';
-export type WorklistState = 'UNREAD' | 'CLAIMED' | 'PRELIMINARY' | 'FINAL';
+// The worklist's wire types are the backend's own contract (type-only, nothing bundled).
+import type { Priority, Subspecialty, WorklistState } from '@contracts/worklist';
+export type {
+  ClaimSource,
+  NotificationView,
+  Priority,
+  SlaLevel,
+  Subspecialty,
+  WorklistChange,
+  WorklistClientToServer,
+  WorklistItemView,
+  WorklistPage,
+  WorklistServerToClient,
+  WorklistState,
+} from '@contracts/worklist';
 
 export interface Page<T> {
   items: T[];
@@ -40,24 +53,6 @@ export interface Me {
   displayName: string | null;
   hospitalId: string | null;
   hospitalName: string | null;
-}
-
-export interface WorklistItem {
-  id: string;
-  studyInstanceUid: string;
-  accessionNumber: string | null;
-  hospitalId: string;
-  hospitalName?: string | null;
-  patientName?: string | null;
-  patientMrn?: string | null;
-  modality: string | null;
-  description?: string | null;
-  priority: Priority;
-  subspecialty: string | null;
-  receivedAt: string;
-  dueAt: string;
-  state: WorklistState;
-  claimedBy: string | null;
 }
 
 export interface Study {
@@ -101,6 +96,22 @@ export interface Hospital {
   slaStatMinutes: number;
   slaUrgentMinutes: number;
   slaRoutineMinutes: number;
+  /** Priority of studies that arrive without an order. */
+  defaultPriority: Priority;
+  /** Readers take this hospital's cases only through "Next case". */
+  requireNextCase: boolean;
+  autoAssign: boolean;
+  /** With autoAssign: only cases routed to these (empty = all). */
+  autoAssignSubspecialties: Subspecialty[];
+}
+
+/** PATCH /api/hospitals/:id body: any of these. */
+export type UpdateHospital = Partial<Omit<Hospital, 'id' | 'jurisdiction'>>;
+
+/** A radiologist's duty period (GET|PUT /api/users/:id/shifts). */
+export interface Shift {
+  startsAt: string;
+  endsAt: string;
 }
 
 export interface CreateHospital {
@@ -157,20 +168,19 @@ export interface AuditEvent {
   requestId: string | null;
 }
 
-/** Subspecialties an order may request (the API takes them in any case). */
-export const SUBSPECIALTIES = [
-  { value: 'neuro', label: 'Neuro' },
-  { value: 'msk', label: 'Musculoskeletal (MSK)' },
-  { value: 'chest', label: 'Chest' },
-  { value: 'body', label: 'Body (abdomen / pelvis)' },
-  { value: 'breast', label: 'Breast' },
-  { value: 'cardiac', label: 'Cardiac' },
-  { value: 'pediatric', label: 'Pediatric' },
-  { value: 'nuclear', label: 'Nuclear medicine' },
-  { value: 'interventional', label: 'Interventional' },
-  { value: 'general', label: 'General' },
-] as const;
-export type Subspecialty = (typeof SUBSPECIALTIES)[number]['value'];
+/** Every subspecialty: `label` for forms, `short` for dense tables and filters. */
+export const SUBSPECIALTIES: readonly { value: Subspecialty; label: string; short: string }[] = [
+  { value: 'NEURO', label: 'Neuro', short: 'Neuro' },
+  { value: 'MSK', label: 'Musculoskeletal (MSK)', short: 'MSK' },
+  { value: 'CHEST', label: 'Chest', short: 'Chest' },
+  { value: 'BODY', label: 'Body (abdomen / pelvis)', short: 'Body' },
+  { value: 'BREAST', label: 'Breast', short: 'Breast' },
+  { value: 'CARDIAC', label: 'Cardiac', short: 'Cardiac' },
+  { value: 'PEDIATRIC', label: 'Pediatric', short: 'Pediatric' },
+  { value: 'NUCLEAR', label: 'Nuclear medicine', short: 'Nuclear' },
+  { value: 'INTERVENTIONAL', label: 'Interventional', short: 'Interventional' },
+  { value: 'GENERAL', label: 'General', short: 'General' },
+];
 
 /** POST /api/orders body. */
 export interface CreateOrder {

@@ -1,15 +1,17 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { ApiErrorView } from '@/components/ApiErrorView';
 import { api } from '@/lib/api';
 import { joinOrDash } from '@/lib/format';
 import type { ApiResource } from '@/lib/hooks';
 import type { Hospital } from '@/lib/types';
 import { FormStatus, splitList, useSubmit } from './forms';
+import { assignmentSummary, HospitalSettingsForm } from './HospitalSettings';
 
 export function HospitalsPanel({ hospitals }: { hospitals: ApiResource<Hospital[]> }) {
   const { data, error, reload } = hospitals;
+  const [editing, setEditing] = useState<string | null>(null);
   return (
     <>
       <CreateHospitalForm onCreated={reload} />
@@ -26,19 +28,44 @@ export function HospitalsPanel({ hospitals }: { hospitals: ApiResource<Hospital[
                 <th className="num">STAT TAT</th>
                 <th className="num">Urgent TAT</th>
                 <th className="num">Routine TAT</th>
+                <th>Assignment</th>
+                <th className="actions-col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {data.map((h) => (
-                <tr key={h.id} data-testid="hospital-row" data-id={h.id}>
-                  <td className="strong">{h.name}</td>
-                  <td>{h.jurisdiction}</td>
-                  <td>{h.timezone}</td>
-                  <td className="mono">{joinOrDash(h.aeTitles)}</td>
-                  <td className="num">{h.slaStatMinutes} min</td>
-                  <td className="num">{h.slaUrgentMinutes} min</td>
-                  <td className="num">{h.slaRoutineMinutes} min</td>
-                </tr>
+                <Fragment key={h.id}>
+                  <tr data-testid="hospital-row" data-id={h.id}>
+                    <td className="strong">{h.name}</td>
+                    <td>{h.jurisdiction}</td>
+                    <td>{h.timezone}</td>
+                    <td className="mono">{joinOrDash(h.aeTitles)}</td>
+                    <td className="num">{h.slaStatMinutes} min</td>
+                    <td className="num">{h.slaUrgentMinutes} min</td>
+                    <td className="num">{h.slaRoutineMinutes} min</td>
+                    <td className="small">{assignmentSummary(h)}</td>
+                    <td className="actions-col">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-expanded={editing === h.id}
+                        data-testid="hospital-settings-open"
+                        onClick={() => setEditing(editing === h.id ? null : h.id)}
+                      >
+                        Settings
+                      </button>
+                    </td>
+                  </tr>
+                  {editing === h.id && (
+                    <tr>
+                      <td colSpan={9}>
+                        <HospitalSettingsForm hospital={h} onSaved={reload} onCancel={() => setEditing(null)} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -1,6 +1,6 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { ApiErrorView } from '@/components/ApiErrorView';
 import { api } from '@/lib/api';
 import { joinOrDash, orDash } from '@/lib/format';
@@ -8,6 +8,7 @@ import type { ApiResource } from '@/lib/hooks';
 import { ROLE_LABEL } from '@/lib/roles';
 import { ROLES, type Hospital, type Role, type User } from '@/lib/types';
 import { FormStatus, splitList, useSubmit } from './forms';
+import { ShiftsEditor } from './ShiftsEditor';
 
 function expiryClass(iso: string, now: number) {
   const t = Date.parse(iso);
@@ -23,6 +24,7 @@ export function UsersPanel({ users, hospitals }: { users: ApiResource<User[]>; h
   const hospitalName = (id: string | null) =>
     id ? (hospitals.data?.find((h) => h.id === id)?.name ?? id) : '—';
   const [now] = useState(() => Date.now());
+  const [shiftsOf, setShiftsOf] = useState<string | null>(null);
 
   return (
     <>
@@ -40,37 +42,62 @@ export function UsersPanel({ users, hospitals }: { users: ApiResource<User[]>; h
                 <th>Subspecialties</th>
                 <th>Licenses</th>
                 <th>Privileges</th>
+                <th className="actions-col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
               {data.map((u) => (
-                <tr key={u.id} data-testid="user-row" data-id={u.id}>
-                  <td className="strong">{orDash(u.displayName)}</td>
-                  <td>{u.email}</td>
-                  <td>
-                    <span className="role-chip">{u.role}</span>
-                  </td>
-                  <td>{hospitalName(u.hospitalId)}</td>
-                  <td>{joinOrDash(u.subspecialties)}</td>
-                  <td>
-                    {u.licenses?.length
-                      ? u.licenses.map((l) => (
-                          <div key={`${l.jurisdiction}-${l.expiresAt}`} className={expiryClass(l.expiresAt, now)}>
-                            {l.jurisdiction} <span className="muted">until {shortDate(l.expiresAt)}</span>
-                          </div>
-                        ))
-                      : '—'}
-                  </td>
-                  <td>
-                    {u.privileges?.length
-                      ? u.privileges.map((p) => (
-                          <div key={`${p.hospitalId}-${p.expiresAt}`} className={expiryClass(p.expiresAt, now)}>
-                            {hospitalName(p.hospitalId)} <span className="muted">until {shortDate(p.expiresAt)}</span>
-                          </div>
-                        ))
-                      : '—'}
-                  </td>
-                </tr>
+                <Fragment key={u.id}>
+                  <tr data-testid="user-row" data-id={u.id}>
+                    <td className="strong">{orDash(u.displayName)}</td>
+                    <td>{u.email}</td>
+                    <td>
+                      <span className="role-chip">{u.role}</span>
+                    </td>
+                    <td>{hospitalName(u.hospitalId)}</td>
+                    <td>{joinOrDash(u.subspecialties)}</td>
+                    <td>
+                      {u.licenses?.length
+                        ? u.licenses.map((l) => (
+                            <div key={`${l.jurisdiction}-${l.expiresAt}`} className={expiryClass(l.expiresAt, now)}>
+                              {l.jurisdiction} <span className="muted">until {shortDate(l.expiresAt)}</span>
+                            </div>
+                          ))
+                        : '—'}
+                    </td>
+                    <td>
+                      {u.privileges?.length
+                        ? u.privileges.map((p) => (
+                            <div key={`${p.hospitalId}-${p.expiresAt}`} className={expiryClass(p.expiresAt, now)}>
+                              {hospitalName(p.hospitalId)} <span className="muted">until {shortDate(p.expiresAt)}</span>
+                            </div>
+                          ))
+                        : '—'}
+                    </td>
+                    <td className="actions-col">
+                      {u.role === 'RADIOLOGIST' && (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          aria-expanded={shiftsOf === u.id}
+                          data-testid="user-shifts-open"
+                          onClick={() => setShiftsOf(shiftsOf === u.id ? null : u.id)}
+                        >
+                          Shifts
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {shiftsOf === u.id && (
+                    <tr>
+                      <td colSpan={8}>
+                        <ShiftsEditor userId={u.id} name={u.displayName || u.email} onClose={() => setShiftsOf(null)} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>

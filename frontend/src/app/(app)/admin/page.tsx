@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { Suspense } from 'react';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { AuditPanel } from '@/components/admin/AuditPanel';
@@ -32,6 +33,9 @@ function Admin() {
     <>
       <div className="page-head">
         <h1>Administration</h1>
+        <Link href="/admin/routing" className="btn btn-small" data-testid="routing-link">
+          Subspecialty routing
+        </Link>
       </div>
       <div className="tabs" role="tablist" aria-label="Administration">
         {TABS.map((t) => (

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { TaggedCache, type Loaded } from './tagged-cache.js';
+
+/** A load the test finishes by hand, to interleave it with invalidations. */
+function deferred<V>() {
+  let resolve!: (v: Loaded<V>) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<Loaded<V>>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject, load: () => promise };
+}
+
+const counting = (value: string, ttlMs = 60_000) => {
+  let calls = 0;
+  return { load: async () => ({ value: `${value}${++calls}`, ttlMs }), calls: () => calls };
+};
+
+describe('TaggedCache', () => {
+  it('serves a stored value until a tag of it is invalidated', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10 });
+    const src = counting('v');
+    expect(await cache.get('k', ['h1', 'h2'], src.load)).toBe('v1');
+    expect(await cache.get('k', ['h1', 'h2'], src.load)).toBe('v1');
+    cache.invalidate(['h3']);
+    expect(await cache.get('k', ['h1', 'h2'], src.load)).toBe('v1');
+    cache.invalidate(['h2']);
+    expect(await cache.get('k', ['h1', 'h2'], src.load)).toBe('v2');
+    expect(src.calls()).toBe(2);
+  });
+
+  it('concurrent misses share one load', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10 });
+    const d = deferred<string>();
+    const a = cache.get('k', ['h'], d.load);
+    const b = cache.get('k', ['h'], () => Promise.reject(new Error('second load')));
+    d.resolve({ value: 'x', ttlMs: 1000 });
+    expect(await Promise.all([a, b])).toEqual(['x', 'x']);
+  });
+
+  it('a load overtaken by an invalidation is neither stored nor shared with later callers', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10 });
+    const stale = deferred<string>();
+    const first = cache.get('k', ['h'], stale.load);
+    cache.invalidate(['h']); // the data changed while the query ran
+    const fresh = deferred<string>();
+    const second = cache.get('k', ['h'], fresh.load); // must not join the stale load
+    stale.resolve({ value: 'old', ttlMs: 1000 });
+    fresh.resolve({ value: 'new', ttlMs: 1000 });
+    expect(await first).toBe('old'); // its caller asked before the change
+    expect(await second).toBe('new');
+    expect(await cache.get('k', ['h'], () => Promise.reject(new Error('should be cached')))).toBe('new');
+  });
+
+  it('a load that finishes after the invalidation it started before is not stored', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10 });
+    const stale = deferred<string>();
+    const first = cache.get('k', ['h'], stale.load);
+    cache.invalidate(['h']);
+    stale.resolve({ value: 'old', ttlMs: 1000 });
+    await first;
+    const src = counting('fresh');
+    expect(await cache.get('k', ['h'], src.load)).toBe('fresh1');
+    // clear() works the same way for loads in flight.
+    const again = deferred<string>();
+    const pending = cache.get('k2', ['h2'], again.load);
+    cache.clear();
+    again.resolve({ value: 'old', ttlMs: 1000 });
+    await pending;
+    expect(await cache.get('k2', ['h2'], src.load)).toBe('fresh2');
+  });
+
+  it('expires entries after their ttl; a ttl of 0 is not stored; errors are not stored', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10 });
+    const src = counting('v', 1000);
+    const t0 = Date.now();
+    expect(await cache.get('k', [], src.load, t0)).toBe('v1');
+    expect(await cache.get('k', [], src.load, t0 + 500)).toBe('v1');
+    expect(await cache.get('k', [], src.load, t0 + 5000)).toBe('v2');
+    const none = counting('n', 0);
+    await cache.get('z', [], none.load);
+    await cache.get('z', [], none.load);
+    expect(none.calls()).toBe(2);
+    await expect(cache.get('e', [], () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
+    expect(await cache.get('e', [], src.load)).toBe('v3');
+  });
+
+  it('evicts the least recently used beyond its weight', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 5, weigh: (v) => v.length });
+    for (const k of ['a', 'b', 'c']) await cache.get(k, [k], async () => ({ value: 'xx', ttlMs: 60_000 }));
+    expect(cache.size).toBe(2); // 'a' went
+    await cache.get('b', ['b'], () => Promise.reject(new Error('cached'))); // b is now most recent
+    await cache.get('d', ['d'], async () => ({ value: 'xx', ttlMs: 60_000 }));
+    expect(cache.size).toBe(2); // c went, b stays
+    expect(await cache.get('b', ['b'], () => Promise.reject(new Error('cached')))).toBe('xx');
+    await cache.get('big', [], async () => ({ value: 'xxxxxxxx', ttlMs: 60_000 })); // heavier than the whole cache: not kept
+    expect(cache.size).toBe(2);
+  });
+
+  it('while disabled, every call loads and nothing is kept', async () => {
+    let on = false;
+    const cache = new TaggedCache<string, string>({ maxWeight: 10, enabled: () => on });
+    const src = counting('v');
+    await cache.get('k', ['h'], src.load);
+    await cache.get('k', ['h'], src.load);
+    expect(src.calls()).toBe(2);
+    on = true;
+    await cache.get('k', ['h'], src.load);
+    await cache.get('k', ['h'], src.load);
+    expect(src.calls()).toBe(3);
+  });
+});
