@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Worklist under load: GET /api/worklist (first page, eligibility applied) at 64 and 256
-// concurrent connections, each connection a different radiologist, over 1,000,000 studies in
+// concurrent connections, requests from 256 different radiologists, over 1,000,000 studies in
 // 50 hospitals read by 500 radiologists; then a 200-client claim storm over 10 STAT cases.
-// Prints p50/p99 latency and req/s per concurrency, double claims, and EXPLAIN of the hot
-// queries (they must use indexes, not scan the worklist).
+// Prints p50/p99 latency and req/s per concurrency, back to back (throughput) and at 2,000 req/s
+// offered (latency), double claims, and EXPLAIN of the hot queries (they must use indexes, not
+// scan the worklist). Load comes from wrk when installed (apt-get install wrk), else autocannon.
 //
 //   node bench/worklist.mjs [--studies 1000000] [--seconds 10] [--no-build] [--keep]
 //
@@ -28,6 +29,8 @@ const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name
 const STUDIES = opt('--studies', 1_000_000);
 const SECONDS = opt('--seconds', 10);
 const HOSPITALS = 50;
+/** Issue 4's throughput target, and the rate at which its latency target applies. */
+const TARGET_RATE = 2_000;
 const READERS = 500;
 /** Share of studies still waiting to be read (the rest are final): a busy night's open work. */
 const OPEN_SHARE = 0.05;
@@ -148,7 +151,72 @@ async function stormCases(db) {
   return rows;
 }
 
-function runLoad(url, tokens, connections) {
+/**
+ * wrk (C, from Debian's package) when installed: it leaves the two cores to the backend and
+ * PostgreSQL, where autocannon (JavaScript) takes a good part of one. Requests rotate over the
+ * readers' tokens, as a proxy's keep-alive connections carry many users (autocannon: one reader
+ * per connection). Both report the same figures: latency p50/p99 in ms, req/s, failures.
+ *
+ * `rate` (req/s over all connections): each connection pauses between its requests so that
+ * together they offer about that rate (readers polling), instead of firing back to back. With
+ * every connection always busy, latency is only queueing (connections / throughput); at a rate
+ * the service keeps up with, it is what a reader waits.
+ */
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => fs.existsSync(p));
+
+function runLoad(url, tokens, connections, rate) {
+  return WRK ? runWrk(url, tokens, connections, rate) : runAutocannon(url, tokens, connections, rate);
+}
+
+async function runWrk(url, tokens, connections, rate, seconds = SECONDS) {
+  const tokenFile = path.join(work, 'tokens.txt');
+  const script = path.join(work, 'rotate.lua');
+  fs.writeFileSync(tokenFile, tokens.join('\n') + '\n');
+  fs.writeFileSync(
+    script,
+    `local tokens, i, pause = {}, 0, 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  i = math.random(#tokens)
+  pause = tonumber(args[2])
+end
+function delay()
+  return pause
+end
+function request()
+  i = i % #tokens + 1
+  return wrk.format("GET", nil, { Authorization = "Bearer " .. tokens[i] })
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean, e.connect + e.read + e.write + e.timeout, e.status))
+end
+`,
+  );
+  const wrk = async (pauseMs, secs) => {
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(WRK, ['-t1', `-c${connections}`, `-d${secs}s`, '--timeout', '5s', '-s', script, url, '--', tokenFile, String(pauseMs)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}: ${text}`))));
+    });
+    const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out);
+    if (!m) throw new Error(`wrk printed no result: ${out}`);
+    const [requests, durationUs, p50Us, p99Us, meanUs, errors, non2xx] = m.slice(1).map(Number);
+    const ms = (us) => Math.round(us / 10) / 100;
+    return { latency: { p50: ms(p50Us), p99: ms(p99Us), mean: meanUs / 1000 }, requests: { average: requests / (durationUs / 1e6) }, non2xx, errors, timeouts: 0 };
+  };
+  if (!rate) return wrk(0, seconds);
+  // A connection's cycle is its pause plus the reply's latency: calibrate the pause on a short run.
+  const cycle = (connections * 1000) / rate;
+  const probe = await wrk(Math.round(cycle), 3);
+  return wrk(Math.max(0, Math.round(cycle - probe.latency.mean)), seconds);
+}
+
+function runAutocannon(url, tokens, connections, rate) {
   let next = 0;
   return new Promise((resolve, reject) => {
     autocannon(
@@ -156,6 +224,7 @@ function runLoad(url, tokens, connections) {
         url,
         connections,
         duration: SECONDS,
+        ...(rate ? { overallRate: rate } : {}),
         requests: [
           {
             method: 'GET',
@@ -240,15 +309,16 @@ async function main() {
   log(`reader 0 sees ${first.total} open cases; first page ${first.items.length}, first priority ${first.items[0]?.priority}`);
 
   const results = {};
+  log(`load generator: ${WRK ?? 'autocannon (apt-get install wrk to leave more CPU to the backend)'}`);
+  const url = `${platform}/api/worklist?limit=50`;
+  const line = (r) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s` + (r.non2xx + r.errors + r.timeouts ? ` (${r.non2xx + r.errors + r.timeouts} failed)` : '');
   for (const connections of [64, 256]) {
-    await runLoad(`${platform}/api/worklist?limit=50`, tokens, 16); // warm-up
-    const r = await runLoad(`${platform}/api/worklist?limit=50`, tokens, connections);
-    results[connections] = r;
-    const bad = r.non2xx + r.errors + r.timeouts;
-    console.log(
-      `GET /api/worklist @${connections} connections: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s` +
-        (bad ? ` (${bad} failed)` : ''),
-    );
+    await runLoad(url, tokens, 16); // warm-up
+    const saturated = await runLoad(url, tokens, connections);
+    console.log(`GET /api/worklist @${connections} connections, back to back: ${line(saturated)}`);
+    const paced = await runLoad(url, tokens, connections, TARGET_RATE);
+    console.log(`GET /api/worklist @${connections} connections, ${TARGET_RATE.toLocaleString('en-US')} req/s offered: ${line(paced)}`);
+    results[connections] = { saturated, paced };
   }
 
   // Claim storm: 200 readers (each may read every storm case) all claim all 10 at once, in shuffled order.
@@ -317,8 +387,13 @@ async function main() {
     (await plan(`UPDATE "WorklistItem" SET state = 'CLAIMED' WHERE id = $1 AND state = 'UNREAD'`, [storm[0].id])));
   await db.query('ROLLBACK');
 
-  const ok = (c) => results[c].latency.p99 <= 25 && results[c].requests.average >= 2000;
-  console.log(`\ntargets p99 ≤ 25 ms and ≥ 2,000 req/s: @64 ${ok(64) ? 'met' : 'NOT met'}, @256 ${ok(256) ? 'met' : 'NOT met'}; double claims ${doubles === 0 ? '0 (met)' : `${doubles} (NOT met)`}`);
+  // Throughput: back to back. Latency: at the target rate (back to back it is connections ÷ throughput,
+  // e.g. 256 in flight at 2,500 req/s queue ~100 ms whatever the service does).
+  const ok = (c) => results[c].saturated.requests.average >= TARGET_RATE && results[c].paced.latency.p99 <= 25 && results[c].paced.requests.average >= 0.95 * TARGET_RATE;
+  console.log(
+    `\ntargets ≥ ${TARGET_RATE.toLocaleString('en-US')} req/s, and p99 ≤ 25 ms at that rate: @64 ${ok(64) ? 'met' : 'NOT met'}, @256 ${ok(256) ? 'met' : 'NOT met'}; ` +
+      `double claims ${doubles === 0 ? '0 (met)' : `${doubles} (NOT met)`}`,
+  );
 }
 
 main()

@@ -40,7 +40,9 @@ describe('every patient-data read is audited', () => {
       expect(r.status).toBe(200);
       expect(r.headers.get('x-request-id')).toBe(`req-${action}-${i}`);
       const events = await eventsFor(`req-${action}-${i}`);
-      expect(events.map((e) => e.patientId).sort()).toEqual([...patients].sort());
+      // One event per access, naming every patient it showed.
+      expect(events).toHaveLength(1);
+      expect([...events[0].patientIds].sort()).toEqual([...patients].sort());
       for (const e of events) {
         expect(e).toMatchObject({ action, actorKind: 'USER', actorId: world.users.radAB.id, actorRole: 'RADIOLOGIST', outcome: 'SUCCESS', sourceIp: '127.0.0.1' });
         expect(e.at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
@@ -72,9 +74,25 @@ describe('GET /api/audit', () => {
     const r = await api.get(`/api/audit?patientId=${world.cases.a.patient.id}&action=study.read`, { token: admin });
     expect(r.status).toBe(200);
     expect(r.body.total).toBeGreaterThanOrEqual(1);
-    for (const e of r.body.items) expect(e).toMatchObject({ patientId: world.cases.a.patient.id, action: 'study.read' });
+    for (const e of r.body.items) expect(e).toMatchObject({ patientIds: [world.cases.a.patient.id], action: 'study.read' });
     const ids = r.body.items.map((e: { id: string }) => BigInt(e.id));
     expect([...ids].sort((a, b) => (a < b ? 1 : -1))).toEqual(ids);
+  });
+
+  it('finds a list read by any patient on it; its FHIR form names each patient', async () => {
+    const requestId = `req-list-${Date.now()}`;
+    expect((await api.get('/api/worklist', { token: radAB, headers: { 'x-request-id': requestId } })).status).toBe(200);
+    const [a, b] = [world.cases.a.patient.id, world.cases.b.patient.id];
+    for (const patient of [a, b]) {
+      const r = await api.get(`/api/audit?patientId=${patient}&action=worklist.read`, { token: admin });
+      expect(r.status).toBe(200);
+      const event = r.body.items.find((e: { requestId: string }) => e.requestId === requestId);
+      expect(event?.patientIds).toEqual(expect.arrayContaining([a, b]));
+    }
+    const fhir = await api.get(`/api/audit/fhir?patientId=${b}&action=worklist.read`, { token: admin });
+    const resource = fhir.body.entry.find((e: { resource: { extension?: { valueString: string }[] } }) => e.resource.extension?.[0].valueString === requestId).resource;
+    const patients = resource.entity.filter((e: { type: { code: string } }) => e.type.code === '1').map((e: { what: { reference: string } }) => e.what.reference);
+    expect(patients.sort()).toEqual([`Patient/${a}`, `Patient/${b}`].sort());
   });
 
   it('rejects unknown filters and bad dates with 400', async () => {

@@ -160,9 +160,9 @@ describe('DIMSE SCP: association negotiation', () => {
     expect((await echoscu('MODALITY1')).code).toBe(0); // an accepted association is not an event here
     // Recorded before the rejection is sent, so already there when the SCU has its answer.
     const rows = (await audited()).slice(before);
-    expect(rows.map((r) => [r.outcome, r.objectId, r.actorKind, r.patientId])).toEqual([
-      ['DENIED', 'INTRUDER', 'ANONYMOUS', null],
-      ['DENIED', 'MODALITY1', 'ANONYMOUS', null],
+    expect(rows.map((r) => [r.outcome, r.objectId, r.actorKind, r.patientIds])).toEqual([
+      ['DENIED', 'INTRUDER', 'ANONYMOUS', []],
+      ['DENIED', 'MODALITY1', 'ANONYMOUS', []],
     ]);
     expect(rows[0].detail).toMatchObject({ callingAeTitle: 'INTRUDER', calledAeTitle: AET, reason: 'calling AE title not recognized' });
     expect(rows[1].detail).toMatchObject({ callingAeTitle: 'MODALITY1', calledAeTitle: 'SOMEONE', reason: 'called AE title not recognized' });

@@ -178,12 +178,12 @@ describe('STOW-RS', () => {
     expect(none.status).toBe(401);
   });
 
-  it('writes one audit event per patient stored', async () => {
+  it('writes an audit event naming the patients stored', async () => {
     const events = await t.prisma.auditEvent.findMany({ where: { action: 'dicomweb.store', hospitalId: world.hospitalA.id } });
     expect(events.length).toBeGreaterThan(0);
     const withStored = events.filter((e) => (e.detail as { stored: number }).stored > 0);
     expect(withStored.length).toBeGreaterThan(0);
-    expect(withStored.every((e) => e.actorKind === 'API_KEY' && e.patientId)).toBe(true);
+    expect(withStored.every((e) => e.actorKind === 'API_KEY' && e.patientIds.length > 0)).toBe(true);
   });
 });
 

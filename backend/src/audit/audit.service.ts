@@ -12,20 +12,19 @@ export class AuditService {
   private readonly logger = new Logger(AuditService.name);
 
   /** Concurrent record() calls share one INSERT (group commit); each still waits for its own commit. */
-  private readonly writer: AuditWriter<{ event: AuditEventFields; patientIds: readonly (string | null)[] }>;
+  private readonly writer: AuditWriter<AuditEventFields>;
 
   constructor(private readonly repository: AuditRepository) {
     this.writer = new AuditWriter((batch) => this.repository.appendMany(batch));
   }
 
   /**
-   * Appends the event(s) for the current caller. Awaited by callers on purpose:
+   * Appends the event for the current caller. Awaited by callers on purpose:
    * patient data is not returned unless its access was written down.
    */
   async record(entry: AuditEntry): Promise<void> {
-    const patients = [...new Set(entry.patientIds ?? [])];
     try {
-      await this.writer.add({ event: this.event(entry), patientIds: patients.length ? patients : [null] });
+      await this.writer.add({ ...this.event(entry), patientIds: [...new Set(entry.patientIds ?? [])] });
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;
@@ -33,10 +32,9 @@ export class AuditService {
   }
 
   /**
-   * The same events as record(), as SQL for the statement that reads the data itself (a
-   * data-modifying CTE): one event per distinct "patientId" of `rows` (a relation of that
-   * statement holding exactly the rows returned), or one without a patient when it is empty;
-   * `detail.count` is the number of rows. The statement commits the events and the read
+   * The same event as record(), as SQL for the statement that reads the data itself (a
+   * data-modifying CTE): its patients are the distinct "patientId"s of `rows` (a relation of that
+   * statement holding exactly the rows returned); `detail.count` is the number of rows. The statement commits the events and the read
    * together, and its result reaches the caller only after that commit, so the guarantee of
    * record() holds with one round trip instead of two (the hot QIDO path).
    */
@@ -45,7 +43,7 @@ export class AuditService {
   }
 
   /** The event's fields for the current caller (request, socket event or job context). */
-  private event(entry: Omit<AuditEntry, 'patientIds'>): AuditEventFields {
+  private event(entry: Omit<AuditEntry, 'patientIds'>): Omit<AuditEventFields, 'patientIds'> {
     const ctx = requestContext.current();
     const p = ctx?.principal;
     return {
@@ -90,9 +88,7 @@ export class AuditService {
       ],
       source: { observer: { display: 'Teleread' }, type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4' }] },
       entity: [
-        ...(e.patientId
-          ? [{ what: { reference: `Patient/${e.patientId}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1' } }]
-          : []),
+        ...e.patientIds.map((id) => ({ what: { reference: `Patient/${id}` }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1' } })),
         ...(e.objectId
           ? [{ what: { identifier: { system: `urn:teleread:${e.objectType}`, value: e.objectId } }, type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2' } }]
           : []),

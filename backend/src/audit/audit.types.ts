@@ -37,7 +37,7 @@ export interface AuditEntry {
   action: AuditAction;
   objectType: string;
   objectId?: string | null;
-  /** Patients whose data was touched: one event per patient so per-patient queries are exact. */
+  /** Patients whose data was touched (all in the one event; `GET /api/audit?patientId=` finds it by any). */
   patientIds?: readonly string[];
   hospitalId?: string | null;
   outcome?: AuditOutcome;

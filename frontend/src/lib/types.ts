@@ -161,7 +161,8 @@ export interface AuditEvent {
   action: string;
   objectType: string | null;
   objectId: string | null;
-  patientId: string | null;
+  /** Every patient whose data the access touched. */
+  patientIds: string[];
   hospitalId: string | null;
   sourceIp: string | null;
   outcome: string;

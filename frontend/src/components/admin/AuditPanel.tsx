@@ -125,7 +125,9 @@ export function AuditPanel() {
                       <div>{orDash(e.objectType)}</div>
                       <div className="muted small mono">{orDash(e.objectId)}</div>
                     </td>
-                    <td className="mono">{orDash(e.patientId)}</td>
+                    <td className="mono" title={e.patientIds.join('\n') || undefined}>
+                      {e.patientIds.length <= 1 ? orDash(e.patientIds[0]) : `${e.patientIds.length} patients`}
+                    </td>
                     <td className="mono small">{orDash(e.hospitalId)}</td>
                     <td className="mono small">{orDash(e.sourceIp)}</td>
                     <td>
