@@ -6,7 +6,7 @@
 // offered (latency), double claims, and EXPLAIN of the hot queries (they must use indexes, not
 // scan the worklist). Load comes from wrk when installed (apt-get install wrk), else autocannon.
 //
-//   node bench/worklist.mjs [--studies 1000000] [--seconds 10] [--no-build] [--keep]
+//   node bench/worklist.mjs [--studies 1000000] [--seconds 10] [--no-build] [--keep] [--profile DIR]
 //
 // Needs PostgreSQL and Redis (scripts/ensure-services.sh) and a built backend (this script
 // runs `tsc -p backend/tsconfig.build.json` unless --no-build). Seeds a scratch database with
@@ -157,8 +157,9 @@ async function stormCases(db) {
  * readers' tokens, as a proxy's keep-alive connections carry many users (autocannon: one reader
  * per connection). Both report the same figures: latency p50/p99 in ms, req/s, failures.
  *
- * `rate` (req/s over all connections): each connection pauses between its requests so that
- * together they offer about that rate (readers polling), instead of firing back to back. With
+ * `rate` (req/s over all connections): each connection pauses between its requests (random,
+ * exponentially distributed) so that together they offer about that rate, as readers acting
+ * independently would, instead of firing back to back. With
  * every connection always busy, latency is only queueing (connections / throughput); at a rate
  * the service keeps up with, it is what a reader waits.
  */
@@ -180,12 +181,15 @@ function init(args)
   i = math.random(#tokens)
   pause = tonumber(args[2])
 end
+-- Exponential pauses (readers acting independently): a fixed pause keeps the connections in step,
+-- and their requests then arrive in bursts that queue behind each other.
 function delay()
-  return pause
+  if pause == 0 then return 0 end
+  return math.floor(-math.log(1 - math.random()) * pause)
 end
 function request()
   i = i % #tokens + 1
-  return wrk.format("GET", nil, { Authorization = "Bearer " .. tokens[i] })
+  return wrk.format("GET", nil, { Authorization = "Bearer " .. tokens[i], ["Accept-Encoding"] = "gzip" })
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -271,7 +275,9 @@ async function main() {
       redis.disconnect();
     }
   });
-  const backend = spawn(process.execPath, [path.join(root, 'backend/dist/main.js')], {
+  // --profile DIR: the backend writes a CPU profile there when it exits (open it in Chrome's DevTools).
+  const profile = args.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args[args.indexOf('--profile') + 1])] : [];
+  const backend = spawn(process.execPath, [...profile, path.join(root, 'backend/dist/main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: dbUrl.toString(),

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidationBus } from '../src/cache/invalidation-bus.js';
 import { Subspecialty } from '../src/generated/prisma/enums.js';
@@ -193,6 +195,35 @@ describe('what a cached page is', () => {
       expect(list.body.total).toBe(3);
       for (const item of list.body.items) expect(item).toEqual((await api.get(`/api/worklist/${item.id}`, { token: reader.token })).body);
     }
+  });
+
+  it('a page goes gzipped to clients that accept it, as is to the others, and 304 when unchanged', async () => {
+    const h = await addHospital(one.prisma, world, { jurisdiction: 'TX' });
+    const reader = await readerAt('gzip', h.id);
+    await Promise.all(Array.from({ length: 3 }, () => addCase(one.prisma, h.id)));
+    // node:http, not fetch: fetch asks for gzip by itself and hides the encoding.
+    const get = (headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        http
+          .get(`${one.baseUrl}/api/worklist?hospitalId=${h.id}`, { headers: { authorization: `Bearer ${reader.token}`, ...headers } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+          })
+          .on('error', reject);
+      });
+    const plain = await get({});
+    const zipped = await get({ 'accept-encoding': 'gzip, deflate, br' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    for (const r of [plain, zipped]) expect(r.headers.vary).toMatch(/Accept-Encoding/i);
+    expect(zipped.body.length).toBeLessThan(plain.body.length);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    expect(JSON.parse(plain.body.toString()).total).toBe(3);
+    expect(zipped.headers.etag).toBe(plain.headers.etag);
+    const unchanged = await get({ 'accept-encoding': 'gzip', 'if-none-match': plain.headers.etag! });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.body.length).toBe(0);
   });
 
   it('the fast path answers like the regular route: metrics once per read, refusals and errors in the usual shape', async () => {

@@ -83,6 +83,23 @@ describe('TaggedCache', () => {
     expect(await cache.get('e', [], src.load)).toBe('v3');
   });
 
+  it('entries loaded together expire spread over the last fifth of their ttl, never later', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 1000 });
+    const src = counting('v', 1000);
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+    const t0 = Date.now();
+    for (const k of keys) await cache.get(k, [], src.load, t0);
+    const reloadsAt = async (t: number) => {
+      const before = src.calls();
+      for (const k of keys) await cache.get(k, [], src.load, t);
+      return src.calls() - before;
+    };
+    expect(await reloadsAt(t0 + 750)).toBe(0);
+    const spread = await reloadsAt(t0 + 905);
+    expect(spread).toBeGreaterThan(0);
+    expect(spread).toBeLessThan(100);
+  });
+
   it('evicts the least recently used beyond its weight', async () => {
     const cache = new TaggedCache<string, string>({ maxWeight: 5, weigh: (v) => v.length });
     for (const k of ['a', 'b', 'c']) await cache.get(k, [k], async () => ({ value: 'xx', ttlMs: 60_000 }));

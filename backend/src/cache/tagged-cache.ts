@@ -1,6 +1,8 @@
 /**
  * An in-process cache whose entries are dropped by tag (a hospital, a user) when the data behind
- * them changes, with a TTL as a safety net and an LRU bound on size.
+ * them changes, with a TTL as a safety net and an LRU bound on size. Each entry lives a random
+ * 80–100% of its TTL: entries loaded together (a warm-up, a reconnect) would otherwise expire
+ * together and reload all at once, and every request in that moment would wait on the database.
  *
  * Loads are single-flight per key, and a load that was running when one of its tags was
  * invalidated is neither stored nor shared with later callers: every tag keeps the sequence
@@ -14,6 +16,9 @@ export interface TaggedCacheOptions<V> {
   /** While false (e.g. cross-process invalidations cannot be heard), nothing is served or stored. */
   enabled?: () => boolean;
 }
+
+/** Share of the TTL by which an entry may expire early (see the class comment). */
+const TTL_JITTER = 0.2;
 
 interface Entry<V> {
   value: V;
@@ -73,7 +78,7 @@ export class TaggedCache<K extends string, V> {
       (loaded) => {
         if (this.flights.get(key)?.promise === promise) this.forgetFlight(key, tags);
         if (loaded.ttlMs > 0 && this.current(tags, snapshot) && (!this.options.enabled || this.options.enabled())) {
-          this.store(key, tags, loaded.value, Date.now() + loaded.ttlMs);
+          this.store(key, tags, loaded.value, Date.now() + loaded.ttlMs * (1 - TTL_JITTER * Math.random()));
         }
         return loaded.value;
       },

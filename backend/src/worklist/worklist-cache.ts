@@ -1,16 +1,34 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { InvalidationBus, worklistQueue } from '../cache/invalidation-bus.js';
 import { TaggedCache } from '../cache/tagged-cache.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Subspecialty } from '../generated/prisma/enums.js';
 
-/** One worklist page as sent: the JSON body, and the patients on it for each reader's audit event. */
+/** One worklist page as sent: the JSON body (plain and gzipped), and the patients on it for each reader's audit event. */
 export interface WorklistPage {
-  json: string;
+  body: Buffer;
+  gzipped: Buffer;
   etag: string;
   patientIds: readonly string[];
   count: number;
+}
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * Sends a page as stored: gzipped to clients that accept it (browsers, proxies), so the ~40 kB of
+ * a full page is compressed once per cache fill rather than once per request, or not at all.
+ */
+export function sendWorklistPage(req: Request, res: Response, page: WorklistPage): void {
+  const gzipped = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+  res.type('application/json').setHeader('ETag', page.etag);
+  res.vary('Accept-Encoding');
+  if (gzipped) res.setHeader('Content-Encoding', 'gzip');
+  res.send(gzipped ? page.gzipped : page.body);
 }
 
 const ALL_SUBSPECIALTIES: readonly string[] = Object.values(Subspecialty);
@@ -33,7 +51,7 @@ export class WorklistCache {
     this.pages = new TaggedCache({
       // JSON is mostly ASCII: two bytes per character is a safe estimate of the memory held.
       maxWeight: config.WORKLIST_CACHE_MB * 1024 * 1024,
-      weigh: (page) => 2 * page.json.length + 40 * page.patientIds.length + 200,
+      weigh: (page) => page.body.length + page.gzipped.length + 40 * page.patientIds.length + 200,
       enabled: () => this.ttlMs > 0 && bus.live,
     });
     bus.on('worklist', ({ hospitalIds, queues }) => (hospitalIds === null ? this.pages.clear() : this.pages.invalidate([...(hospitalIds ?? []), ...(queues ?? [])])));
@@ -48,13 +66,15 @@ export class WorklistCache {
     key: string,
     hospitalIds: readonly string[],
     subspecialties: readonly string[] | null,
-    load: () => Promise<Omit<WorklistPage, 'etag'>>,
+    load: () => Promise<{ json: string; patientIds: readonly string[]; count: number }>,
   ): Promise<WorklistPage> {
     const tags = () => hospitalIds.flatMap((h) => [h, ...(subspecialties ?? ALL_SUBSPECIALTIES).map((s) => worklistQueue(h, s))]);
     return this.pages.get(key, tags, async () => {
-      const page = await load();
-      // Hashed once here rather than by express on every response.
-      return { value: { ...page, etag: `W/"${createHash('sha1').update(page.json).digest('base64url')}"` }, ttlMs: this.ttlMs };
+      const { json, patientIds, count } = await load();
+      const body = Buffer.from(json);
+      // Hashed and compressed once here rather than on every response.
+      const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
+      return { value: { body, gzipped: await gzipAsync(body), etag, patientIds, count }, ttlMs: this.ttlMs };
     });
   }
 }

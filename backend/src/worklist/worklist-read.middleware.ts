@@ -4,6 +4,7 @@ import { AuthService } from '../auth/auth.service.js';
 import type { UserPrincipal } from '../common/principal.js';
 import { requestContext } from '../common/request-context.js';
 import { MetricsService } from '../health/metrics.service.js';
+import { sendWorklistPage } from './worklist-cache.js';
 import { listArguments, WorklistQuery } from './worklist-query.js';
 import { WorklistService } from './worklist.service.js';
 
@@ -45,8 +46,6 @@ export class WorklistReadMiddleware implements NestMiddleware {
     const stop = this.metrics.httpDuration.startTimer({ method: 'GET', route: ROUTE });
     res.once('finish', () => stop({ status: String(res.statusCode) }));
     // An error from here on is answered by Nest's exception filter, as on the regular route.
-    const page = await this.worklist.list(user, ...listArguments(query.data));
-    res.type('application/json').setHeader('ETag', page.etag);
-    res.send(page.json);
+    sendWorklistPage(req, res, await this.worklist.list(user, ...listArguments(query.data)));
   }
 }

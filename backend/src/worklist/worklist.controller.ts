@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { CurrentUser, Roles } from '../common/decorators.js';
 import type { UserPrincipal } from '../common/principal.js';
 import { IdParams } from '../common/schemas.js';
+import { sendWorklistPage } from './worklist-cache.js';
 import { listArguments, WorklistQuery } from './worklist-query.js';
 import { WorklistService } from './worklist.service.js';
 
@@ -22,12 +23,11 @@ export class WorklistController {
   async list(
     @CurrentUser() user: UserPrincipal,
     @Query({ schema: WorklistQuery }) q: WorklistQuery,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<string> {
-    const page = await this.worklist.list(user, ...listArguments(q));
-    // Sent as serialized once for everyone with this eligibility (and its ETag, not re-hashed per request).
-    res.type('application/json').setHeader('ETag', page.etag);
-    return page.json;
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    // Sent as serialized (and compressed) once for everyone with this eligibility.
+    sendWorklistPage(req, res, await this.worklist.list(user, ...listArguments(q)));
   }
 
   @Post('next')
