@@ -100,6 +100,29 @@ describe('TaggedCache', () => {
     expect(spread).toBeLessThan(100);
   });
 
+  it('with staleMs, an expired entry is served while one reload runs; later than that, or invalidated, it is not', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 10, staleMs: 5000 });
+    let calls = 0;
+    const gate = deferred<string>();
+    const load = () => (++calls === 1 ? Promise.resolve({ value: 'v1', ttlMs: 1000 }) : gate.promise);
+    const t0 = Date.now();
+    expect(await cache.get('k', ['h'], load, t0)).toBe('v1');
+    // Expired but within staleMs: the old value at once, and a single reload behind it.
+    expect(await cache.get('k', ['h'], load, t0 + 2000)).toBe('v1');
+    expect(await cache.get('k', ['h'], load, t0 + 2100)).toBe('v1');
+    expect(calls).toBe(2);
+    gate.resolve({ value: 'v2', ttlMs: 1000 });
+    await gate.promise;
+    await Promise.resolve();
+    expect(await cache.get('k', ['h'], load, Date.now())).toBe('v2');
+    // Invalidated: never served, stale or not.
+    cache.invalidate(['h']);
+    const fresh = counting('f', 1000);
+    expect(await cache.get('k', ['h'], fresh.load, Date.now())).toBe('f1');
+    // Past staleMs: the caller waits for the reload.
+    expect(await cache.get('k', ['h'], fresh.load, Date.now() + 7000)).toBe('f2');
+  });
+
   it('evicts the least recently used beyond its weight', async () => {
     const cache = new TaggedCache<string, string>({ maxWeight: 5, weigh: (v) => v.length });
     for (const k of ['a', 'b', 'c']) await cache.get(k, [k], async () => ({ value: 'xx', ttlMs: 60_000 }));

@@ -15,6 +15,12 @@ export interface TaggedCacheOptions<V> {
   weigh?: (value: V) => number;
   /** While false (e.g. cross-process invalidations cannot be heard), nothing is served or stored. */
   enabled?: () => boolean;
+  /**
+   * How long past its TTL an entry may still be served while a reload runs in the background
+   * (default 0: a caller after the TTL waits for the reload). Invalidation still drops it at once:
+   * only the TTL's safety net is relaxed, by the time a reload takes.
+   */
+  staleMs?: number;
 }
 
 /** Share of the TTL by which an entry may expire early (see the class comment). */
@@ -62,17 +68,25 @@ export class TaggedCache<K extends string, V> {
     if (this.options.enabled && !this.options.enabled()) return load().then((l) => l.value);
     const hit = this.entries.get(key);
     if (hit) {
-      if (hit.expiresAt > now) {
+      const fresh = hit.expiresAt > now;
+      if (fresh || hit.expiresAt + (this.options.staleMs ?? 0) > now) {
         this.entries.delete(key); // most recently used goes last
         this.entries.set(key, hit);
+        if (!fresh && !this.flights.has(key)) {
+          // Its reload's outcome reaches later callers through the entry; a failed one is retried by the next caller.
+          this.load(key, hit.tags, load).catch(() => undefined);
+        }
         return Promise.resolve(hit.value);
       }
       this.remove(key);
     }
     const flying = this.flights.get(key);
     if (flying) return flying.promise;
+    return this.load(key, typeof tagsOf === 'function' ? tagsOf() : tagsOf, load);
+  }
 
-    const tags = typeof tagsOf === 'function' ? tagsOf() : tagsOf;
+  /** Runs `load` as the one flight of `key`, and stores its value if still current. */
+  private load(key: K, tags: readonly string[], load: () => Promise<Loaded<V>>): Promise<V> {
     const snapshot = this.seq;
     const promise = load().then(
       (loaded) => {

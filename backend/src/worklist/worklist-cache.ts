@@ -53,6 +53,8 @@ export class WorklistCache {
       maxWeight: config.WORKLIST_CACHE_MB * 1024 * 1024,
       weigh: (page) => page.body.length + page.gzipped.length + 40 * page.patientIds.length + 200,
       enabled: () => this.ttlMs > 0 && bus.live,
+      // The TTL only bounds changes made around the platform: readers need not wait on its reloads.
+      staleMs: Math.min(this.ttlMs, 10_000),
     });
     bus.on('worklist', ({ hospitalIds, queues }) => (hospitalIds === null ? this.pages.clear() : this.pages.invalidate([...(hospitalIds ?? []), ...(queues ?? [])])));
     bus.onReset(() => this.pages.clear());
