@@ -22,7 +22,7 @@
 // Environment: TEST_PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres),
 // REDIS_URL (default redis://127.0.0.1:6379), RUNS (default 9: the machine's other work swings single uploads by ±50%), PEERS (default ../shared/peers),
 // KEEP=1 keeps the temp folder (platform log) for inspection; PLATFORM_MAIN=path runs another build of main.js.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -31,16 +31,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { root, scratchDatabase, startPlatform } from './lib.mjs';
 
 const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = path.resolve(process.env.PEERS ?? path.join(root, '../shared/peers'));
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUNS = Math.max(1, Number(process.env.RUNS ?? 9));
 const ADMIN_EMAIL = 'bench-admin@bench.example';
 const ADMIN_PASSWORD = 'bench password not secret';
@@ -54,16 +50,6 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 async function portFree(port) {
   return new Promise((resolve) => {
     const s = net.createServer();
@@ -183,80 +169,15 @@ async function ensureBuilt() {
   }
 }
 
-async function createDatabase() {
-  const name = `teleread_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  await run(process.execPath, [path.join(root, 'prisma/migrate.mjs'), 'deploy'], { env: { ...process.env, DATABASE_URL: url.toString() } });
-  return url.toString();
-}
-
-async function startPlatform(databaseUrl) {
-  const port = await freePort();
-  const storage = path.join(tmp, 'storage');
-  const queuePrefix = `bench_${randomBytes(4).toString('hex')}`;
+async function startBenchPlatform(databaseUrl) {
   const logFile = path.join(tmp, 'platform.log');
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [process.env.PLATFORM_MAIN ?? path.join(root, 'backend/dist/main.js')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      PORT: String(port),
-      DICOM_PORT: '0',
-      STORAGE_DIR: storage,
-      QUEUE_PREFIX: queuePrefix,
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    },
-    stdio: ['ignore', out, out],
+  const { url: baseUrl, storage } = await startPlatform({
+    databaseUrl,
+    workDir: tmp,
+    cleanups,
+    logFile,
+    env: { BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  cleanups.push(async () => {
-    // Runs after the platform has stopped (cleanups run in reverse): its queue keys go too.
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    } catch {
-      /* Redis gone: nothing to clean */
-    } finally {
-      redis.disconnect();
-    }
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the platform exited during startup (code ${child.exitCode}); see ${logFile}`);
-    const ok = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`the platform did not become healthy within 60 s; see ${logFile}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const json = async (method, p, token, body) => {
     const r = await fetch(baseUrl + p, {
       method,
@@ -301,8 +222,8 @@ async function main() {
   log(`${n} instances, ${mib.toFixed(1)} MiB, ${os.cpus().length} cores, node ${process.version}, RUNS=${RUNS}`);
 
   if (!process.env.PLATFORM_MAIN) await ensureBuilt();
-  const databaseUrl = await createDatabase();
-  const [platform, orthanc] = await Promise.all([startPlatform(databaseUrl), startOrthanc()]);
+  const databaseUrl = await scratchDatabase(ADMIN_URL, `teleread_bench_${randomBytes(4).toString('hex')}`, false, cleanups);
+  const [platform, orthanc] = await Promise.all([startBenchPlatform(databaseUrl), startOrthanc()]);
   log(`platform ${platform.baseUrl} (log ${platform.logFile}); Orthanc ${orthanc.version} ${orthanc.origin} (SyncStorageArea=${process.env.ARCHIVE_SYNC_STORAGE ?? 'true'})`);
 
   const times = { platform: [], orthanc: [] };

@@ -1,8 +1,12 @@
-// What the benches share: building the backend, a migrated scratch database, a free port.
-import { execFileSync } from 'node:child_process';
+// What the benches share: building the backend, a migrated scratch database, a free port,
+// starting the platform, undoing it all at exit.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,4 +59,70 @@ export function cleanupStack(log) {
   };
   process.on('SIGINT', () => cleanup().then(() => process.exit(130)));
   return { cleanups, cleanup };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the built backend (backend/dist/main.js, or PLATFORM_MAIN) on a free port with its own
+ * queue prefix and image store under `workDir`, as in production but quieter (LOG_LEVEL=warn unless
+ * set). Registers in `cleanups` its stop (SIGTERM, then SIGKILL after 15 s) and, after it, the
+ * removal of its queue keys. Resolves once /health answers.
+ *   env: extra environment; nodeArgs: e.g. ['--cpu-prof', ...]; logFile: its output (else stderr only).
+ */
+export async function startPlatform({ databaseUrl, workDir, cleanups, env = {}, nodeArgs = [], logFile }) {
+  const port = await freePort();
+  const queuePrefix = `bench_${randomBytes(4).toString('hex')}`;
+  const storage = path.join(workDir, 'store');
+  const out = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, process.env.PLATFORM_MAIN ?? path.join(root, 'backend/dist/main.js')], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      DATABASE_URL: String(databaseUrl),
+      PORT: String(port),
+      DICOM_PORT: '0',
+      STORAGE_DIR: storage,
+      QUEUE_PREFIX: queuePrefix,
+      ...env,
+    },
+    stdio: ['ignore', out, logFile ? out : 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  cleanups.push(() => dropKeys(`${queuePrefix}:*`));
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const seeLog = logFile ? `; see ${logFile}` : '';
+  for (const deadline = Date.now() + 60_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`the platform exited during startup (code ${child.exitCode})${seeLog}`);
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) throw new Error(`the platform did not become healthy within 60 s${seeLog}`);
+    await sleep(200);
+  }
+  return { url, port, storage, queuePrefix, child };
+}
+
+/** Removes the Redis keys matching `pattern` (a finished platform's queues); Redis gone: nothing to do. */
+async function dropKeys(pattern) {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    for (let cursor = '0'; ; ) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      if ((cursor = next) === '0') break;
+    }
+  } catch {
+    /* Redis gone: nothing to clean */
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -13,15 +13,14 @@
 // Uses a scratch database, image store, queue prefix and Orthanc state dir; removes them at exit.
 // Env: TEST_PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres), PEERS_DIR,
 // PLATFORM_MAIN=path runs another build of main.js (then pass --no-build).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { buildBackend, cleanupStack, freePort, root, scratchDatabase } from './lib.mjs';
+import { buildBackend, cleanupStack, root, scratchDatabase, startPlatform } from './lib.mjs';
 
 const peers = process.env.PEERS_DIR ?? path.resolve(root, '../shared/peers');
 const args = process.argv.slice(2);
@@ -101,52 +100,14 @@ async function main() {
   if (!args.includes('--no-build')) buildBackend(log);
   const dbUrl = await scratchDatabase(adminUrl, dbName, KEEP, cleanups);
 
-  const port = await freePort();
   const email = 'bench-admin@example.org';
   const password = `bench-${randomBytes(9).toString('hex')}`;
-  const backend = spawn(process.execPath, [process.env.PLATFORM_MAIN ?? path.join(root, 'backend/dist/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl.toString(),
-      PORT: String(port),
-      DICOM_PORT: '0',
-      STORAGE_DIR: path.join(work, 'store'),
-      QUEUE_PREFIX: `bench_${tag}`,
-      BOOTSTRAP_ADMIN_EMAIL: email,
-      BOOTSTRAP_ADMIN_PASSWORD: password,
-      STUDY_STABLE_SECONDS: '3600',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const { url: platform } = await startPlatform({
+    databaseUrl: dbUrl,
+    workDir: work,
+    cleanups,
+    env: { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password, STUDY_STABLE_SECONDS: '3600' },
   });
-  cleanups.push(async () => {
-    // Runs after the backend has stopped (cleanups run in reverse): its queue keys go too.
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `bench_${tag}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    } catch {
-      /* Redis gone: nothing to clean */
-    } finally {
-      redis.disconnect();
-    }
-  });
-  cleanups.push(async () => {
-    backend.kill('SIGTERM');
-    await new Promise((r) => (backend.exitCode !== null ? r() : backend.once('exit', r)));
-  });
-  const platform = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`${platform}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (i > 150 || backend.exitCode !== null) throw new Error('backend did not become healthy');
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const json = async (method, url, body, token) => {
     const r = await fetch(platform + url, {
       method,

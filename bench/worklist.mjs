@@ -12,7 +12,7 @@
 // runs `tsc -p backend/tsconfig.build.json` unless --no-build). Seeds a scratch database with
 // SQL (same rows intake writes), removes it at exit unless --keep.
 // Targets (issue 4): p99 ≤ 25 ms and ≥ 2,000 req/s on this 2-core machine, 0 double claims.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { buildBackend, cleanupStack, freePort, root, scratchDatabase } from './lib.mjs';
+import { buildBackend, cleanupStack, root, scratchDatabase, startPlatform } from './lib.mjs';
 
 const requireBackend = createRequire(path.join(root, 'backend/package.json'));
 const argon2 = requireBackend('argon2');
@@ -258,50 +258,16 @@ async function main() {
   await seed(db, passwordHash);
   const storm = await stormCases(db);
 
-  const port = await freePort();
-  // The backend's queues (tens of thousands of SLA jobs at 1M studies) go with it.
-  cleanups.push(async () => {
-    const { Redis } = requireBackend('ioredis');
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `bench_${tag}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    } finally {
-      redis.disconnect();
-    }
-  });
   // --profile DIR: the backend writes a CPU profile there when it exits (open it in Chrome's DevTools).
   const profile = args.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args[args.indexOf('--profile') + 1])] : [];
-  const backend = spawn(process.execPath, [...profile, path.join(root, 'backend/dist/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: dbUrl.toString(),
-      PORT: String(port),
-      DICOM_PORT: '0',
-      STORAGE_DIR: path.join(work, 'store'),
-      QUEUE_PREFIX: `bench_${tag}`,
-      STUDY_STABLE_SECONDS: '3600',
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ACCESS_CACHE_SECONDS: String(ACCESS_CACHE_SECONDS),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  // (Its queues hold tens of thousands of SLA jobs at 1M studies: startPlatform removes them at exit.)
+  const { url: platform } = await startPlatform({
+    databaseUrl: dbUrl,
+    workDir: work,
+    cleanups,
+    nodeArgs: profile,
+    env: { STUDY_STABLE_SECONDS: '3600', ACCESS_CACHE_SECONDS: String(ACCESS_CACHE_SECONDS) },
   });
-  cleanups.push(async () => {
-    backend.kill('SIGTERM');
-    await new Promise((r) => (backend.exitCode !== null ? r() : backend.once('exit', r)));
-  });
-  const platform = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${platform}/health`).then((r) => r.ok, () => false)) break;
-    if (i > 300 || backend.exitCode !== null) throw new Error('backend did not become healthy');
-    await new Promise((r) => setTimeout(r, 200));
-  }
   const login = async (email) => {
     const r = await fetch(`${platform}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: PASSWORD }) });
     if (!r.ok) throw new Error(`login ${email}: ${r.status} ${await r.text()}`);
