@@ -1,11 +1,11 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorklistItemView, WorklistPage } from '../../backend/src/contracts/worklist.js';
-import { DEMO_HOSPITALS, DEMO_PASSWORD } from '../../backend/src/seed/demo-network.js';
-import { launchBrowser } from '../browser.js';
+import { DEMO_HOSPITALS } from '../../backend/src/seed/demo-network.js';
+import { apiCall, apiLogin } from '../api.js';
+import { launchBrowser, submitSignIn } from '../browser.js';
 
 const webUrl = inject('webUrl');
-const apiUrl = inject('apiUrl');
 const ADMIN = 'admin@teleread.demo';
 const NEURO = 'dr.neuro@teleread.demo';
 const NEURO_NAME = 'Dr. Nadia Okafor';
@@ -24,36 +24,13 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function apiLogin(email: string): Promise<{ token: string; userId: string }> {
-  const res = await fetch(`${apiUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
-  });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { accessToken: string; user: { id: string } };
-  return { token: body.accessToken, userId: body.user.id };
-}
-
-async function apiCall<T>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
-
 /** A new browser signed in as the admin, on `path`. */
 async function openAsAdmin(path: string): Promise<Page> {
   const context = await browser.newContext();
   contexts.push(context);
   const page = await context.newPage();
   await page.goto(`${webUrl}/login?next=${encodeURIComponent(path)}`);
-  await page.fill('input[name="email"]', ADMIN);
-  await page.fill('input[name="password"]', DEMO_PASSWORD);
-  await page.click('button[type="submit"]');
+  await submitSignIn(page, ADMIN);
   await page.waitForURL((url) => url.pathname === path.split('?')[0]);
   return page;
 }

@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DEMO_PASSWORD, DEMO_USERS } from '../../backend/src/seed/demo-network.js';
-import { launchBrowser } from '../browser.js';
+import { launchBrowser, submitSignIn } from '../browser.js';
 
 const webUrl = inject('webUrl');
 const apiUrl = inject('apiUrl');
@@ -14,12 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', password);
-  await page.click('button[type="submit"]');
-}
 
 describe('every demo role signs in over the API', () => {
   for (const user of DEMO_USERS) {
@@ -43,7 +37,7 @@ describe('every demo role signs in in the browser and lands on its home page', (
       const page = await context.newPage();
       try {
         await page.goto(`${webUrl}/login`);
-        await signIn(page, user.email);
+        await submitSignIn(page, user.email);
         await page.waitForURL(`${webUrl}${user.home}`);
         await expect.poll(() => page.textContent('[data-testid="current-user"]')).toContain(user.email);
         expect(await page.textContent('[data-testid="current-role"]')).toContain(user.role);
@@ -56,7 +50,7 @@ describe('every demo role signs in in the browser and lands on its home page', (
   it('a wrong password shows an error and stays on the sign-in page', async () => {
     const page = await browser.newPage();
     await page.goto(`${webUrl}/login`);
-    await signIn(page, 'dr.neuro@teleread.demo', 'not the password');
+    await submitSignIn(page, 'dr.neuro@teleread.demo', 'not the password');
     // Under CI load a wrong password (argon2 verify + failure bookkeeping) can take seconds.
     await expect.poll(() => page.textContent('body'), { timeout: 20_000 }).toMatch(/wrong email or password/i);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -69,7 +63,7 @@ describe('deep links and what each role sees', () => {
     const page = await browser.newPage();
     await page.goto(`${webUrl}/worklist`);
     await page.waitForURL(/\/login\?next=/);
-    await signIn(page, 'dr.neuro@teleread.demo');
+    await submitSignIn(page, 'dr.neuro@teleread.demo');
     await page.waitForURL(`${webUrl}/worklist`);
     await page.waitForSelector('[data-testid="worklist-row"]');
     const rows = await page.$$eval('[data-testid="worklist-row"]', (els) => els.map((e) => e.textContent ?? ''));
@@ -82,7 +76,7 @@ describe('deep links and what each role sees', () => {
   it("hospital staff see only their own hospital's studies in the portal", async () => {
     const page = await browser.newPage();
     await page.goto(`${webUrl}/login`);
-    await signIn(page, 'staff@pacific.demo');
+    await submitSignIn(page, 'staff@pacific.demo');
     await page.waitForURL(`${webUrl}/portal`);
     await page.waitForSelector('[data-testid="study-row"]');
     const rows = await page.$$eval('[data-testid="study-row"]', (els) => els.map((e) => e.textContent ?? ''));
@@ -94,7 +88,7 @@ describe('deep links and what each role sees', () => {
   it('the admin sees the audit trail of those reads', async () => {
     const page = await browser.newPage();
     await page.goto(`${webUrl}/login`);
-    await signIn(page, 'admin@teleread.demo');
+    await submitSignIn(page, 'admin@teleread.demo');
     await page.waitForURL(`${webUrl}/admin`);
     await page.getByText('Audit', { exact: true }).first().click();
     await page.waitForSelector('[data-testid="audit-row"]');

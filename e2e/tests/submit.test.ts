@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { DEMO_PASSWORD } from '../../backend/src/seed/demo-network.js';
-import { launchBrowser } from '../browser.js';
+import { apiLogin } from '../api.js';
+import { launchBrowser, submitSignIn } from '../browser.js';
 
 const webUrl = inject('webUrl');
 const apiUrl = inject('apiUrl');
@@ -38,21 +38,11 @@ function accession(prefix: string) {
 
 async function signIn(page: Page, email: string) {
   await page.goto(`${webUrl}/login`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', DEMO_PASSWORD);
-  await page.click('button[type="submit"]');
+  await submitSignIn(page, email);
   await page.waitForURL(`${webUrl}/portal`);
 }
 
-async function apiToken(email: string): Promise<string> {
-  const res = await fetch(`${apiUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { accessToken: string }).accessToken;
-}
+const apiToken = async (email: string) => (await apiLogin(email)).token;
 
 /** data-path → data-status of every file row. */
 function statuses(page: Page): Promise<Record<string, string>> {

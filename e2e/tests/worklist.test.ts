@@ -1,11 +1,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorklistItemView, WorklistPage } from '../../backend/src/contracts/worklist.js';
-import { DEMO_PASSWORD } from '../../backend/src/seed/demo-network.js';
-import { launchBrowser } from '../browser.js';
+import { apiCall, apiLogin } from '../api.js';
+import { launchBrowser, submitSignIn } from '../browser.js';
 
 const webUrl = inject('webUrl');
-const apiUrl = inject('apiUrl');
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 
@@ -25,27 +24,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function apiLogin(email: string): Promise<{ token: string; userId: string }> {
-  const res = await fetch(`${apiUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
-  });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { accessToken: string; user: { id: string } };
-  return { token: body.accessToken, userId: body.user.id };
-}
-
-async function apiCall<T>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-}
-
 async function worklistOf(token: string, query = ''): Promise<WorklistItemView[]> {
   const res = await apiCall<WorklistPage>(token, 'GET', `/api/worklist?limit=500${query}`);
   expect(res.status).toBe(200);
@@ -58,9 +36,7 @@ async function openWorklist(email: string, path = '/worklist'): Promise<Page> {
   contexts.push(context);
   const page = await context.newPage();
   await page.goto(`${webUrl}/login?next=${encodeURIComponent(path)}`);
-  await page.fill('input[name="email"]', email);
-  await page.fill('input[name="password"]', DEMO_PASSWORD);
-  await page.click('button[type="submit"]');
+  await submitSignIn(page, email);
   await page.waitForURL((url) => url.pathname === '/worklist');
   await page.waitForSelector('[data-testid="worklist-row"], [data-testid="worklist-empty"]');
   await page.waitForSelector('[data-testid="live-status"][data-state="live"]', { timeout: 10_000 });
