@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EscalationService } from '../src/escalation/escalation.service.js';
-import { SlaSweepService } from '../src/escalation/sla-sweep.service.js';
+import { JobSweepService } from '../src/jobs/job-sweep.service.js';
 import type { Priority, WorklistState } from '../src/generated/prisma/enums.js';
 import { QueueService } from '../src/jobs/queue.service.js';
 import { slaEscalationJobs } from '../src/worklist/sla.js';
@@ -244,8 +244,8 @@ describe('SLA escalation', () => {
       expect(await queue().getJobState(ids.WARN_80)).toBe('delayed');
       expect(await queue().getJobState(ids.BREACH)).toBe('delayed');
       // Once the new instance's boot sweep is through, another finds nothing missing (jobs exist, 50 % fired).
-      await t.app.get(SlaSweepService).sweep();
-      expect(await t.app.get(SlaSweepService).sweep()).toMatchObject({ added: 0, retried: 0 });
+      await t.app.get(JobSweepService).sweep();
+      expect(await t.app.get(JobSweepService).sweep()).toMatchObject({ added: 0, retried: 0 });
       await runNow([ids.WARN_80, ids.BREACH]);
       expect(await firedLevels(restarted.id)).toEqual(['BREACH', 'WARN_50', 'WARN_80']);
       expect(perRecipient(await notifications(restarted.id))).toEqual({
@@ -284,7 +284,7 @@ describe('SLA escalation', () => {
       expect(await firedLevels(restarted.id)).toEqual(['BREACH', 'WARN_50', 'WARN_80']);
       expect(await notifications(restarted.id)).toHaveLength(3);
       expect(await notifications(claimedCase.id)).toHaveLength(6);
-      expect(await t.app.get(SlaSweepService).sweep()).toMatchObject({ added: 0, retried: 0 });
+      expect(await t.app.get(JobSweepService).sweep()).toMatchObject({ added: 0, retried: 0 });
     });
   });
 });

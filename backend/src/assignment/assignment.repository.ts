@@ -155,6 +155,34 @@ export class AssignmentRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * One page (keyset by id) of claimed cases with their lease: the job sweep re-creates lease jobs
+   * Redis lost. claimSource and claimedAt tell an unaccepted auto-assignment offer from a claim.
+   */
+  async claimsAfter(afterId: string | null, limit: number) {
+    const rows = await this.prisma.worklistItem.findMany({
+      where: { state: 'CLAIMED', leaseExpiresAt: { not: null }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true, leaseExpiresAt: true, claimedAt: true, claimSource: true },
+    });
+    return rows.map((r) => ({ ...r, leaseExpiresAt: r.leaseExpiresAt! }));
+  }
+
+  /**
+   * One page (keyset by id) of open cases at hospitals that auto-assign, with what decides whether
+   * this case is auto-assigned (the rule itself is eligibility.ts's autoAssigns): the job sweep
+   * re-creates auto-assign jobs Redis lost.
+   */
+  autoAssignCandidatesAfter(afterId: string | null, limit: number) {
+    return this.prisma.worklistItem.findMany({
+      where: { state: 'UNREAD', hospital: { autoAssign: true }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true, version: true, subspecialty: true, hospital: { select: { autoAssign: true, autoAssignSubspecialties: true } } },
+    });
+  }
+
   /** The lease a case holds now (to tell a job that ran early from one whose lease was renewed). */
   async currentLease(itemId: string): Promise<Date | null> {
     const row = await this.prisma.worklistItem.findUnique({ where: { id: itemId }, select: { state: true, leaseExpiresAt: true } });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DelayedError, type Job, type JobsOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Priority, Subspecialty } from '../generated/prisma/enums.js';
+import { JobSweepService } from '../jobs/job-sweep.service.js';
 import { jobId, type JobPayloads } from '../jobs/jobs.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
@@ -33,6 +34,30 @@ const RETRYING: Pick<JobsOptions, 'attempts' | 'backoff' | 'removeOnComplete' | 
 };
 
 /**
+ * The job that ends a lease at its expiry (`offer`: an auto-assignment not yet taken up). The id
+ * carries the lease's end, so each renewal gets its own job and the older ones find nothing to do.
+ */
+export function leaseEndJob(itemId: string, leaseExpiresAt: Date, offer: boolean, now = Date.now()) {
+  const at = leaseExpiresAt.getTime();
+  return {
+    data: { itemId, leaseExpiresAt: leaseExpiresAt.toISOString() } satisfies JobPayloads['claim-lease'],
+    opts: { ...RETRYING, jobId: jobId(offer ? OFFER : LEASE, itemId, at), delay: Math.max(0, at - now) } satisfies JobsOptions,
+  };
+}
+
+/** The job offering a case to auto-assignment. The id carries the case's version: one job per return to the list. */
+export const autoAssignJob = (itemId: string, version: number) => ({
+  data: { itemId } satisfies JobPayloads['auto-assign'],
+  opts: { ...RETRYING, jobId: jobId('assign', itemId, version) } satisfies JobsOptions,
+});
+
+/**
+ * Version bumps an open case can take without being offered again (an order arriving after the
+ * images, the SLA breach): its live auto-assign job may carry a version up to this much older.
+ */
+const UNOFFERED_BUMPS = 2;
+
+/**
  * Who reads what without a reader choosing: auto-assignment to the least-loaded eligible reader
  * on shift, and the end of claims whose viewer stopped renewing them. Both are jobs, safe to run
  * twice and in any number of processes.
@@ -47,25 +72,49 @@ export class AssignmentService implements OnModuleInit {
     private readonly queues: QueueService,
     private readonly notifications: NotificationsService,
     private readonly events: WorklistEvents,
+    private readonly sweep: JobSweepService,
   ) {}
 
   onModuleInit(): void {
     this.queues.process('claim-lease', (job, token) => this.endLease(job, token));
     this.queues.process('auto-assign', (job, token) => this.assign(job, token));
+    // Jobs Redis lost come back from the database (both processors are conditional, so a job that
+    // was not lost after all, or a lease renewed since, makes the re-added one do nothing).
+    this.sweep.register('claim-lease', {
+      read: (after, limit) => this.repository.claimsAfter(after, limit),
+      jobs: (claims, now) =>
+        claims.map((c) => {
+          // An offer's lease is exactly the time allowed to accept it (taking it up renews the lease
+          // from then). Either kind's job counts, should that tell wrongly (the setting changed).
+          const offer = c.claimSource === 'AUTO' && c.leaseExpiresAt.getTime() - (c.claimedAt?.getTime() ?? 0) === this.acceptMs;
+          const job = leaseEndJob(c.id, c.leaseExpiresAt, offer, now);
+          return c.claimSource === 'AUTO' ? { ...job, alsoAs: [leaseEndJob(c.id, c.leaseExpiresAt, !offer).opts.jobId] } : job;
+        }),
+    });
+    this.sweep.register('auto-assign', {
+      read: (after, limit) => this.repository.autoAssignCandidatesAfter(after, limit),
+      jobs: (cases) =>
+        cases
+          .filter((c) => autoAssigns(c.hospital, c.subspecialty))
+          .map((c) => ({
+            ...autoAssignJob(c.id, c.version),
+            alsoAs: Array.from({ length: Math.min(UNOFFERED_BUMPS, c.version) }, (_, i) => autoAssignJob(c.id, c.version - 1 - i).opts.jobId),
+          })),
+    });
   }
 
   get claimLeaseMs() {
     return this.config.CLAIM_LEASE_SECONDS * 1000;
   }
 
+  private get acceptMs() {
+    return this.config.AUTO_ASSIGN_ACCEPT_SECONDS * 1000;
+  }
+
   /** Schedules the end of a lease; a renewal schedules another and this one then finds nothing to do. */
   async scheduleLeaseEnd(itemId: string, leaseExpiresAt: Date, offer = false): Promise<void> {
-    const at = leaseExpiresAt.getTime();
-    await this.queues.add(
-      'claim-lease',
-      { itemId, leaseExpiresAt: leaseExpiresAt.toISOString() },
-      { ...RETRYING, jobId: jobId(offer ? OFFER : LEASE, itemId, at), delay: Math.max(0, at - Date.now()) },
-    );
+    const { data, opts } = leaseEndJob(itemId, leaseExpiresAt, offer);
+    await this.queues.add('claim-lease', data, opts);
   }
 
   /**
@@ -74,7 +123,8 @@ export class AssignmentService implements OnModuleInit {
    */
   async offerAgain(item: { id: string; version: number; subspecialty: Subspecialty; autoAssign: boolean; autoAssignSubspecialties: readonly Subspecialty[] | null }): Promise<void> {
     if (!autoAssigns({ autoAssign: item.autoAssign, autoAssignSubspecialties: item.autoAssignSubspecialties ?? [] }, item.subspecialty)) return;
-    await this.queues.add('auto-assign', { itemId: item.id }, { ...RETRYING, jobId: jobId('assign', item.id, item.version) });
+    const { data, opts } = autoAssignJob(item.id, item.version);
+    await this.queues.add('auto-assign', data, opts);
   }
 
   /** Why this user may not read the case (for an admin's reassignment), null if they may; undefined: no such user. */
@@ -94,7 +144,7 @@ export class AssignmentService implements OnModuleInit {
   private async assign(job: Job<JobPayloads['auto-assign']>, token?: string): Promise<void> {
     const { itemId } = job.data;
     const acceptSeconds = this.config.AUTO_ASSIGN_ACCEPT_SECONDS;
-    const outcome = await this.repository.autoAssign(itemId, acceptSeconds * 1000);
+    const outcome = await this.repository.autoAssign(itemId, this.acceptMs);
     if (outcome.kind === 'no-reader') {
       // Nobody eligible on shift: the same job tries again later (no new job, no busy loop);
       // once someone claims the case or the hospital stops auto-assigning, it ends as settled.

@@ -1,12 +1,13 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { SlaEscalationView } from '../contracts/worklist.js';
+import { JobSweepService } from '../jobs/job-sweep.service.js';
 import type { JobPayloads } from '../jobs/jobs.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { presentNotification } from '../notifications/notifications.service.js';
 import { WorklistEvents } from '../realtime/worklist-events.service.js';
 import { slaEscalationJobs } from '../worklist/sla.js';
 import { escalationMessage } from './escalation-messages.js';
-import { isSuperseded, nextLevel } from './escalation-plan.js';
+import { isSuperseded, levelsToSchedule, nextLevel } from './escalation-plan.js';
 import { EscalationRepository } from './escalation.repository.js';
 
 /** What one escalation job did (its return value, visible in BullMQ and in logs). */
@@ -25,10 +26,22 @@ export class EscalationService implements OnModuleInit {
     private readonly queues: QueueService,
     private readonly repository: EscalationRepository,
     private readonly events: WorklistEvents,
+    private readonly sweep: JobSweepService,
   ) {}
 
   onModuleInit(): void {
     this.queues.process('sla-escalation', (job) => this.fire(job.data));
+    // Jobs Redis lost come back from the open cases: at most two per case, the latest level due if
+    // it never fired for the current due time, and the next one ahead (each processed level
+    // schedules the one after it). The SlaEscalation row, not the job id, makes a re-run fire nothing.
+    this.sweep.register('sla-escalation', {
+      read: (after, limit) => this.repository.openCasesAfter(after, limit),
+      jobs: (cases, now) =>
+        cases.flatMap((c) => {
+          const levels = levelsToSchedule(c, c.fired, now);
+          return slaEscalationJobs(c, now).filter((j) => levels.includes(j.data.level));
+        }),
+    });
   }
 
   async fire(job: JobPayloads['sla-escalation'], now = Date.now()): Promise<EscalationOutcome> {

@@ -316,6 +316,16 @@ export class IngestRepository {
     });
   }
 
+  /** One page (keyset by id) of studies still receiving: the job sweep re-creates completion jobs Redis lost. */
+  receivingStudiesAfter(afterId: string | null, limit: number) {
+    return this.prisma.study.findMany({
+      where: { status: 'RECEIVING', ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+      select: { id: true, lastInstanceAt: true },
+    });
+  }
+
   async markComplete(studyId: string): Promise<void> {
     await this.prisma.study.updateMany({ where: { id: studyId, status: 'RECEIVING' }, data: { status: 'COMPLETE', completedAt: new Date() } });
   }

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DelayedError } from 'bullmq';
+import { DelayedError, type JobsOptions } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { PrismaService } from '../database/prisma.service.js';
+import { JobSweepService } from '../jobs/job-sweep.service.js';
+import type { JobPayloads } from '../jobs/jobs.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { IMAGE_STORE, instanceKey, type ImageStore } from '../storage/image-store.js';
 import { WorklistIntakeService } from '../worklist/worklist-intake.service.js';
@@ -13,6 +15,26 @@ import { IngestRepository } from './ingest.repository.js';
 import { ParsePool, WriteFailed, type Parsed } from './parse-pool.js';
 
 const INCOMING_ABANDONED_MS = 10 * 60_000;
+
+/**
+ * A study's completion check, `delayMs` from now. Debounced rather than given a fixed id: a new
+ * add replaces the delayed job (pushing the check back); while one runs, the run itself re-checks.
+ * Its deduplication key lasts the delay (with no delay, until the job ends).
+ */
+export const studyStableJob = (studyId: string, delayMs: number) => ({
+  data: { studyId } satisfies JobPayloads['study-stable'],
+  opts: {
+    delay: delayMs,
+    deduplication: { id: `study-stable:${studyId}`, ttl: delayMs, extend: true, replace: true },
+    removeOnComplete: true,
+    removeOnFail: 1000,
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 1000 },
+  } satisfies JobsOptions,
+});
+
+/** How much longer a study must stay quiet (no new instance) to be complete; 0: it is. */
+export const quietPeriodLeft = (lastInstanceAt: Date, stableMs: number, now = Date.now()) => Math.max(0, stableMs - (now - lastInstanceAt.getTime()));
 
 export type IngestSource = { kind: 'STOW' | 'DIMSE' | 'PULL'; archiveId?: string; callingAeTitle?: string };
 
@@ -43,12 +65,19 @@ export class IngestService implements OnModuleInit, OnModuleDestroy {
     private readonly queues: QueueService,
     private readonly intake: WorklistIntakeService,
     private readonly prisma: PrismaService,
+    private readonly sweep: JobSweepService,
   ) {
     // Same file system as the store, so adopting a file is a rename.
     this.incomingDir = path.join(config.STORAGE_DIR, '.incoming');
   }
 
   async onModuleInit(): Promise<void> {
+    // A study still RECEIVING whose completion job Redis lost would never reach the worklist: the
+    // job sweep re-adds it, due when the study's quiet period ends (at once if it already has).
+    this.sweep.register('study-stable', {
+      read: (after, limit) => this.repository.receivingStudiesAfter(after, limit),
+      jobs: (studies, now) => studies.map((s) => studyStableJob(s.id, quietPeriodLeft(s.lastInstanceAt, this.stableMs, now))),
+    });
     await fs.mkdir(this.incomingDir, { recursive: true });
     await this.sweepIncoming();
     this.queues.process('study-stable', async (job, token) => {
@@ -184,31 +213,25 @@ export class IngestService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  private get stableMs() {
+    return this.config.STUDY_STABLE_SECONDS * 1000;
+  }
+
   /**
    * Debounced: every new instance pushes the study's completion check back. The job itself
    * re-checks Study.lastInstanceAt and waits longer while instances keep coming, so within
    * half a quiet period of the last (re)start there is nothing to add: one Redis call per
    * study every few seconds instead of one per instance.
    */
-  private async scheduleCompletion(studyId: string, delayMs = this.config.STUDY_STABLE_SECONDS * 1000): Promise<void> {
+  private async scheduleCompletion(studyId: string, delayMs = this.stableMs): Promise<void> {
     const now = Date.now();
     const last = this.completionScheduledAt.get(studyId);
     if (last !== undefined && now - last < delayMs / 2) return;
     if (this.completionScheduledAt.size > 10_000) {
       for (const [id, at] of this.completionScheduledAt) if (now - at >= delayMs) this.completionScheduledAt.delete(id);
     }
-    await this.queues.add(
-      'study-stable',
-      { studyId },
-      {
-        delay: delayMs,
-        deduplication: { id: `study-stable:${studyId}`, ttl: delayMs, extend: true, replace: true },
-        removeOnComplete: true,
-        removeOnFail: 1000,
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-      },
-    );
+    const { data, opts } = studyStableJob(studyId, delayMs);
+    await this.queues.add('study-stable', data, opts);
     this.completionScheduledAt.set(studyId, now);
   }
 
@@ -219,7 +242,7 @@ export class IngestService implements OnModuleInit, OnModuleDestroy {
   async completeIfQuiet(studyId: string): Promise<number> {
     const study = await this.prisma.study.findUnique({ where: { id: studyId }, select: { lastInstanceAt: true } });
     if (!study) return 0;
-    const wait = this.config.STUDY_STABLE_SECONDS * 1000 - (Date.now() - study.lastInstanceAt.getTime());
+    const wait = quietPeriodLeft(study.lastInstanceAt, this.stableMs);
     if (wait > 0) return wait;
     await this.repository.markComplete(studyId);
     await this.intake.ensureItem(studyId);

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
 import type { Order } from '../generated/prisma/client.js';
+import { autoAssignJob } from '../assignment/assignment.service.js';
+import { autoAssigns } from '../assignment/eligibility.js';
 import { studyWorkUnits } from '../assignment/work-units.js';
-import { jobId } from '../jobs/jobs.js';
 import { QueueService } from '../jobs/queue.service.js';
 import { WorklistEvents } from '../realtime/worklist-events.service.js';
 import { RoutingService } from '../routing/routing.service.js';
@@ -58,8 +59,9 @@ export class WorklistIntakeService {
     // Already on the worklist (the job ran twice): the first run scheduled everything below.
     if (!created) return;
     await this.queues.addBulk('sla-escalation', slaEscalationJobs(created));
-    if (study.hospital.autoAssign && (study.hospital.autoAssignSubspecialties.length === 0 || study.hospital.autoAssignSubspecialties.includes(created.subspecialty))) {
-      await this.queues.add('auto-assign', { itemId: created.id }, { jobId: jobId('assign', created.id, 0), removeOnComplete: true, removeOnFail: 1000 });
+    if (autoAssigns(study.hospital, created.subspecialty)) {
+      const { data, opts } = autoAssignJob(created.id, created.version);
+      await this.queues.add('auto-assign', data, opts);
     }
     await this.events.changed([created.id]);
   }
