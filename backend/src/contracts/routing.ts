@@ -4,21 +4,27 @@
  */
 import type { Subspecialty } from './worklist.js';
 
-export interface RoutingRuleView {
-  id: string;
-  /** Position in evaluation order, 1 = first. */
-  rank: number;
+/** What a rule matches and where it sends the case: the conditions set must all hold. */
+export interface RoutingCriteria {
   name: string;
   subspecialty: Subspecialty;
-  /** Any of these (empty = any modality). */
-  modalities: string[];
+  /** Any of these modalities (empty = any modality). */
+  modalities: readonly string[];
   /** Case-insensitive regular expressions (null = anything). */
   bodyPartPattern: string | null;
   descriptionPattern: string | null;
+  /** Matched against every procedure code's value and meaning. */
   procedureCodePattern: string | null;
   minPatientAgeYears: number | null;
   maxPatientAgeYears: number | null;
   enabled: boolean;
+}
+
+export interface RoutingRuleView extends RoutingCriteria {
+  id: string;
+  /** Position in evaluation order, 1 = first. */
+  rank: number;
+  modalities: string[];
   createdAt: string;
   updatedAt: string;
 }

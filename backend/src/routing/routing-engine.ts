@@ -3,24 +3,13 @@
  * first enabled rule (lowest rank) whose every set condition matches, otherwise a general read.
  * No I/O here, so the same engine routes intake, the admin's "test a study" box and the demo seed.
  */
+import type { RoutingCriteria } from '../contracts/routing.js';
 import type { Subspecialty } from '../generated/prisma/enums.js';
 
 /** A routing rule as stored (RoutingRule) or as a default; `id` is absent for defaults not yet saved. */
-export interface RuleDefinition {
+export interface RuleDefinition extends RoutingCriteria {
   id?: string;
   rank: number;
-  name: string;
-  subspecialty: Subspecialty;
-  /** Any of these modalities; empty = any modality. */
-  modalities: readonly string[];
-  /** Case-insensitive regular expressions; null = anything. */
-  bodyPartPattern: string | null;
-  descriptionPattern: string | null;
-  /** Matched against every procedure code's value and meaning. */
-  procedureCodePattern: string | null;
-  minPatientAgeYears: number | null;
-  maxPatientAgeYears: number | null;
-  enabled: boolean;
 }
 
 export interface ProcedureCode {
