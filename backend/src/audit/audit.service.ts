@@ -34,9 +34,10 @@ export class AuditService {
   /**
    * The same event as record(), as SQL for the statement that reads the data itself (a
    * data-modifying CTE): its patients are the distinct "patientId"s of `rows` (a relation of that
-   * statement holding exactly the rows returned); `detail.count` is the number of rows. The statement commits the events and the read
-   * together, and its result reaches the caller only after that commit, so the guarantee of
-   * record() holds with one round trip instead of two (the hot QIDO path).
+   * statement holding exactly the rows returned); `detail.count` is the number of rows. The
+   * statement commits the event and the read together, and its result reaches the caller only
+   * after that commit, so the guarantee of record() holds with one round trip instead of two (the
+   * hot QIDO path).
    */
   inStatement(entry: Omit<AuditEntry, 'patientIds'>, rows: Prisma.Sql): Prisma.Sql {
     return this.repository.appendSql(this.event(entry), rows);
