@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { closeRedis } from '../redis/close-redis.js';
+import { closeRedis, handleSubscribeFailures } from '../redis/close-redis.js';
 import { RedisService } from '../redis/redis.service.js';
 
 /** What changed, for the caches that hold copies of it. `null`: everything of that kind. */
@@ -87,6 +87,7 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: true });
     this.sub = sub;
     sub.on('error', (err: Error) => this.logger.warn(`Redis for cache invalidation: ${err.message}`));
+    handleSubscribeFailures(sub, (message) => this.logger.warn(`Redis for cache invalidation: ${message}`));
     sub.on('close', () => {
       if (this.subscribed) this.logger.warn('cache invalidation channel lost: caches bypassed until it is back');
       this.subscribed = false;

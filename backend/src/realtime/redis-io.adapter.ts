@@ -4,7 +4,7 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { closeRedis } from '../redis/close-redis.js';
+import { closeRedis, handleSubscribeFailures } from '../redis/close-redis.js';
 import { RedisService } from '../redis/redis.service.js';
 
 /**
@@ -30,6 +30,7 @@ export class RedisIoAdapter extends IoAdapter {
     const pub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
     const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const client of [pub, sub]) client.on('error', (err) => this.log.warn(`Redis for live updates: ${err.message}`));
+    handleSubscribeFailures(sub, (message) => this.log.warn(`Redis for live updates: ${message}`));
     // The adapter fires PUBLISH without handling its promise: while Redis is down that would be an
     // unhandled rejection (a crash). A lost broadcast is recoverable (clients refetch on reconnect).
     const publish = pub.publish.bind(pub) as (channel: string | Buffer, message: string | Buffer) => Promise<number>;

@@ -18,3 +18,20 @@ export async function closeRedis(client: Redis, withinMs = 1_000): Promise<void>
   clearTimeout(timer);
   client.disconnect();
 }
+
+/**
+ * After a reconnect ioredis re-subscribes a subscriber connection by itself and leaves the promise
+ * unhandled: if the connection closes before Redis answers (Redis restarting again, or shutdown),
+ * that is an unhandled rejection, which ends a Node process. Every (p)subscribe on `client`, ours
+ * and ioredis's own, gets a handler (callers still receive the same promise to await).
+ */
+export function handleSubscribeFailures(client: Redis, warn: (message: string) => void): void {
+  for (const name of ['subscribe', 'psubscribe'] as const) {
+    const original = client[name].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name] = (...args: unknown[]) => {
+      const sent = original(...args);
+      sent.catch((err: Error) => warn(`${name} failed: ${err.message}`));
+      return sent;
+    };
+  }
+}
