@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
+import { auditedPatients, client, createTestDatabase, startApp, type TestApp } from './harness.js';
 import { seedWorld, type World } from './fixtures.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -22,7 +22,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const eventsFor = (requestId: string) => t.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { id: 'asc' } });
+const eventsFor = (requestId: string) => t.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { id: 'asc' }, include: { patientSet: true } });
 
 describe('every patient-data read is audited', () => {
   const reads = () => [
@@ -42,7 +42,7 @@ describe('every patient-data read is audited', () => {
       const events = await eventsFor(`req-${action}-${i}`);
       // One event per access, naming every patient it showed.
       expect(events).toHaveLength(1);
-      expect([...events[0].patientIds].sort()).toEqual([...patients].sort());
+      expect(auditedPatients(events[0])).toEqual([...patients].sort());
       for (const e of events) {
         expect(e).toMatchObject({ action, actorKind: 'USER', actorId: world.users.radAB.id, actorRole: 'RADIOLOGIST', outcome: 'SUCCESS', sourceIp: '127.0.0.1' });
         expect(e.at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
@@ -66,6 +66,30 @@ describe('the audit log is append-only', () => {
     await expect(t.prisma.auditEvent.delete({ where: { id: first.id } })).rejects.toThrow(/append-only/);
     await expect(t.prisma.$executeRawUnsafe('TRUNCATE "AuditEvent"')).rejects.toThrow(/append-only/);
     expect((await t.prisma.auditEvent.findUniqueOrThrow({ where: { id: first.id } })).action).toBe(first.action);
+  });
+
+  it('refuses them on patient sets too', async () => {
+    expect((await api.get('/api/worklist', { token: radAB })).status).toBe(200);
+    const [set] = await t.prisma.auditPatientSet.findMany({ take: 1 });
+    expect(set.patientIds.length).toBeGreaterThan(0);
+    await expect(t.prisma.auditPatientSet.update({ where: { digest: set.digest }, data: { patientIds: [] } })).rejects.toThrow(/append-only/);
+    await expect(t.prisma.$executeRawUnsafe('DELETE FROM "AuditPatientSet"')).rejects.toThrow(/append-only|foreign key/);
+    await expect(t.prisma.$executeRawUnsafe('TRUNCATE "AuditPatientSet" CASCADE')).rejects.toThrow(/append-only/);
+    expect((await t.prisma.auditPatientSet.findUniqueOrThrow({ where: { digest: set.digest } })).patientIds).toEqual(set.patientIds);
+  });
+});
+
+describe('a page read by many names its patients once', () => {
+  it('every read of a cached worklist page has its own event; the patients are stored once, by content', async () => {
+    const requestIds = Array.from({ length: 5 }, (_, i) => `req-shared-${Date.now()}-${i}`);
+    const setsBefore = await t.prisma.auditPatientSet.count();
+    for (const id of requestIds) expect((await api.get('/api/worklist', { token: radAB, headers: { 'x-request-id': id } })).status).toBe(200);
+    const events = await t.prisma.auditEvent.findMany({ where: { requestId: { in: requestIds } }, include: { patientSet: true } });
+    expect(events).toHaveLength(5);
+    expect(new Set(events.map((e) => e.patientSetDigest)).size).toBe(1);
+    for (const e of events) expect(auditedPatients(e)).toEqual([world.cases.a.patient.id, world.cases.b.patient.id].sort());
+    // Five reads added at most the one set (none if an earlier read of this page stored it).
+    expect((await t.prisma.auditPatientSet.count()) - setsBefore).toBeLessThanOrEqual(1);
   });
 });
 

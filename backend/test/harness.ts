@@ -157,3 +157,8 @@ export async function waitFor<T>(label: string, fn: () => Promise<T | null | und
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every patient an audit event names (its own, and its patient set's), sorted; read with `include: { patientSet: true }`. */
+export function auditedPatients(event: { patientIds: string[]; patientSet?: { patientIds: string[] } | null }): string[] {
+  return [...new Set([...event.patientIds, ...(event.patientSet?.patientIds ?? [])])].sort();
+}

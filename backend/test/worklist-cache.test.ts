@@ -9,7 +9,7 @@ import { WorklistIntakeService } from '../src/worklist/worklist-intake.service.j
 import { WorklistService } from '../src/worklist/worklist.service.js';
 import { addCase, addHospital, addReader, sleep, waitFor } from './assignment-fixtures.js';
 import { seedWorld, type World } from './fixtures.js';
-import { client, createTestDatabase, startApp, type TestApp } from './harness.js';
+import { auditedPatients, client, createTestDatabase, startApp, type TestApp } from './harness.js';
 
 /**
  * Cached worklist pages, accounts and scopes, with two backend processes on one database and one
@@ -170,12 +170,12 @@ describe('what a cached page is', () => {
     // 30 at once as well: each waits for its own events (written together), then answers.
     replies.push(...(await Promise.all(Array.from({ length: 30 }, (_, i) => apis[i % 2].get(`/api/worklist?hospitalId=${h.id}`, { token: reader.token })))));
     const requestIds = replies.map((r) => r.headers.get('x-request-id')!);
-    const events = await one.prisma.auditEvent.findMany({ where: { action: 'worklist.read', actorId: reader.id } });
+    const events = await one.prisma.auditEvent.findMany({ where: { action: 'worklist.read', actorId: reader.id }, include: { patientSet: true } });
     expect(events).toHaveLength(33);
     for (const id of requestIds) {
       const mine = events.filter((e) => e.requestId === id);
       expect(mine).toHaveLength(1);
-      expect([...mine[0].patientIds].sort()).toEqual(patients);
+      expect(auditedPatients(mine[0])).toEqual(patients);
       expect(mine[0]).toMatchObject({ outcome: 'SUCCESS', objectType: 'WorklistItem', detail: { count: 2, limit: 50, offset: 0 } });
     }
   });
@@ -226,6 +226,35 @@ describe('what a cached page is', () => {
     expect(unchanged.body.length).toBe(0);
   });
 
+  it('the fast path and the regular route send the same page, headers and audit event', async () => {
+    const h = await addHospital(one.prisma, world, { jurisdiction: 'TX' });
+    const reader = await readerAt('same', h.id);
+    await Promise.all(Array.from({ length: 2 }, () => addCase(one.prisma, h.id)));
+    // "/api/worklist/" is the same route to Express, and not taken by the fast path (exact path only).
+    const read = async (path: string, requestId: string) => {
+      const r = await fetch(`${one.baseUrl}${path}?hospitalId=${h.id}`, {
+        headers: { authorization: `Bearer ${reader.token}`, 'x-request-id': requestId, 'x-forwarded-for': '203.0.113.7' },
+      });
+      const [event] = await one.prisma.auditEvent.findMany({ where: { requestId }, include: { patientSet: true } });
+      return { status: r.status, body: await r.text(), headers: Object.fromEntries(['content-type', 'etag', 'vary', 'x-request-id'].map((k) => [k, r.headers.get(k)])), event };
+    };
+    const stamp = Date.now();
+    const fast = await read('/api/worklist', `req-fast-${stamp}`);
+    const regular = await read('/api/worklist/', `req-regular-${stamp}`);
+    expect(fast.status).toBe(200);
+    expect(regular.status).toBe(200);
+    expect(fast.body).toBe(regular.body);
+    expect({ ...fast.headers, 'x-request-id': null }).toEqual({ ...regular.headers, 'x-request-id': null });
+    expect(fast.headers['x-request-id']).toBe(`req-fast-${stamp}`);
+    expect(fast.headers['content-type']).toBe('application/json; charset=utf-8');
+    for (const { event } of [fast, regular]) {
+      // The client's address as the trusted (loopback) proxy forwarded it.
+      expect(event).toMatchObject({ action: 'worklist.read', actorId: reader.id, sourceIp: '203.0.113.7', outcome: 'SUCCESS' });
+      expect(auditedPatients(event)).toHaveLength(2);
+    }
+    expect(fast.event.patientSetDigest).toBe(regular.event.patientSetDigest);
+  });
+
   it('the fast path answers like the regular route: metrics once per read, refusals and errors in the usual shape', async () => {
     const h = await addHospital(one.prisma, world, { jurisdiction: 'TX' });
     const reader = await readerAt('fastpath', h.id);
@@ -251,12 +280,16 @@ describe('what a cached page is', () => {
       expect(String(reply.body.message)).toMatch(message);
     }
 
-    const fail = vi.spyOn(one.app.get(WorklistService), 'list').mockRejectedValueOnce(new Error('database gone'));
+    // An error on the fast path sends nothing: the regular route reads again, and answers its own error.
+    const fail = vi.spyOn(one.app.get(WorklistService), 'list').mockRejectedValue(new Error('database gone'));
     try {
       const reply = await apis[0].get('/api/worklist', { token: reader.token });
       expect(reply.status).toBe(500);
       expect(reply.body).toMatchObject({ statusCode: 500, requestId: reply.headers.get('x-request-id') });
       expect(JSON.stringify(reply.body)).not.toContain('database gone');
+      expect(fail).toHaveBeenCalledTimes(2);
+      fail.mockReset().mockRejectedValueOnce(new Error('database blip'));
+      expect((await apis[0].get('/api/worklist', { token: reader.token })).status).toBe(200);
     } finally {
       fail.mockRestore();
     }

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { Prisma, type AuditEvent } from '../generated/prisma/client.js';
 
 /** One audit event, as written. */
 export type AuditEventFields = Prisma.AuditEventCreateManyInput & { patientIds: string[] };
 
+/** An event as read: `patientIds` holds all its patients, its own and its patient set's. */
+export type AuditEventRow = Omit<AuditEvent, 'patientSetDigest'>;
+
 const COLUMNS = `"actorKind", "actorId", "actorRole", "actorName", action, "objectType", "objectId",
-                 "patientIds", "hospitalId", "sourceIp", outcome, "requestId", detail`;
+                 "patientIds", "patientSetDigest", "hospitalId", "sourceIp", outcome, "requestId", detail`;
 
 export interface AuditQuery {
   actorId?: string;
@@ -45,12 +48,13 @@ export class AuditRepository {
       q: e.requestId ?? null,
       d: e.detail ?? null,
       p: e.patientIds,
+      ps: e.patientSetDigest ?? null,
     }));
     // Plain SQL on the pool under Prisma: every patient-data read waits on this insert.
     await this.prisma.pool.query(
       `INSERT INTO "AuditEvent" (${COLUMNS})
-       SELECT e.k::"ActorKind", e.a, e.r, e.m, e.x, e.t, e.o, e.p, e.h::uuid, e.s, e.u::"AuditOutcome", e.q, e.d
-       FROM jsonb_to_recordset($1::jsonb) AS e(k text, a text, r text, m text, x text, t text, o text, h text, s text, u text, q text, d jsonb, p uuid[])`,
+       SELECT e.k::"ActorKind", e.a, e.r, e.m, e.x, e.t, e.o, e.p, e.ps, e.h::uuid, e.s, e.u::"AuditOutcome", e.q, e.d
+       FROM jsonb_to_recordset($1::jsonb) AS e(k text, a text, r text, m text, x text, t text, o text, h text, s text, u text, q text, d jsonb, p uuid[], ps text)`,
       [JSON.stringify(rows)],
     );
   }
@@ -64,25 +68,34 @@ export class AuditRepository {
     const detail = event.detail === undefined || event.detail === null ? {} : event.detail;
     return sql`INSERT INTO "AuditEvent" (${Prisma.raw(COLUMNS)})
       SELECT ${event.actorKind}::"ActorKind", ${event.actorId ?? null}::text, ${event.actorRole ?? null}::text, ${event.actorName ?? null}::text,
-             ${event.action}::text, ${event.objectType}::text, ${event.objectId ?? null}::text, r.ps, ${event.hospitalId ?? null}::uuid,
+             ${event.action}::text, ${event.objectType}::text, ${event.objectId ?? null}::text, r.ps, NULL, ${event.hospitalId ?? null}::uuid,
              ${event.sourceIp ?? null}::text, ${event.outcome ?? 'SUCCESS'}::"AuditOutcome", ${event.requestId ?? null}::text,
              ${JSON.stringify(detail)}::jsonb || jsonb_build_object('count', r.n)
       FROM (SELECT coalesce(array_agg(DISTINCT "patientId") FILTER (WHERE "patientId" IS NOT NULL), '{}') AS ps, count(*) AS n FROM ${rows}) r`;
   }
 
-  async search(q: AuditQuery) {
+  /** Stores a patient set under its digest; already stored (same patients): nothing to do. Committed on return. */
+  async putPatientSet(digest: string, patientIds: readonly string[]): Promise<void> {
+    await this.prisma.pool.query(
+      `INSERT INTO "AuditPatientSet" (digest, "patientIds") VALUES ($1, $2::uuid[]) ON CONFLICT (digest) DO NOTHING`,
+      [digest, patientIds],
+    );
+  }
+
+  async search(q: AuditQuery): Promise<{ items: AuditEventRow[]; total: number }> {
     const where: Prisma.AuditEventWhereInput = {
       actorId: q.actorId,
-      patientIds: q.patientId ? { has: q.patientId } : undefined,
+      OR: q.patientId ? [{ patientIds: { has: q.patientId } }, { patientSet: { patientIds: { has: q.patientId } } }] : undefined,
       hospitalId: q.hospitalId,
       action: q.action,
       outcome: q.outcome,
       at: q.from || q.to ? { gte: q.from, lt: q.to } : undefined,
     };
-    const [items, total] = await Promise.all([
-      this.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: q.limit, skip: q.offset }),
+    const [rows, total] = await Promise.all([
+      this.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: q.limit, skip: q.offset, include: { patientSet: { select: { patientIds: true } } } }),
       this.prisma.auditEvent.count({ where }),
     ]);
+    const items = rows.map(({ patientSet, patientSetDigest: _, ...e }) => ({ ...e, patientIds: patientSet ? [...new Set([...e.patientIds, ...patientSet.patientIds])] : e.patientIds }));
     return { items, total };
   }
 }

@@ -1,11 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { requestContext } from '../common/request-context.js';
 import { principalId } from '../common/principal.js';
-import type { AuditEvent } from '../generated/prisma/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { AuditRepository, type AuditEventFields, type AuditQuery } from './audit.repository.js';
+import { AuditRepository, type AuditEventFields, type AuditEventRow, type AuditQuery } from './audit.repository.js';
 import { AuditWriter } from './audit-writer.js';
-import type { AuditEntry } from './audit.types.js';
+import type { AuditEntry, PatientSetRef } from './audit.types.js';
 
 @Injectable()
 export class AuditService {
@@ -24,11 +24,25 @@ export class AuditService {
    */
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await this.writer.add({ ...this.event(entry), patientIds: [...new Set(entry.patientIds ?? [])] });
+      await this.writer.add({ ...this.event(entry), patientIds: [...new Set(entry.patientIds ?? [])], patientSetDigest: entry.patientSet?.digest ?? null });
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;
     }
+  }
+
+  /**
+   * Stores `patientIds` once for the many events that will name them (record({ patientSet })),
+   * e.g. a worklist page cached and read by many readers; null for no patients. Resolves once
+   * committed, so an event naming the set never exists without it. The digest is the set's content:
+   * every process storing the same patients shares one row.
+   */
+  async patientSet(patientIds: readonly string[]): Promise<PatientSetRef | null> {
+    const ids = [...new Set(patientIds)].sort();
+    if (ids.length === 0) return null;
+    const digest = createHash('sha256').update(ids.join(',')).digest('base64url');
+    await this.repository.putPatientSet(digest, ids);
+    return { digest, size: ids.length };
   }
 
   /**
@@ -39,12 +53,12 @@ export class AuditService {
    * after that commit, so the guarantee of record() holds with one round trip instead of two (the
    * hot QIDO path).
    */
-  inStatement(entry: Omit<AuditEntry, 'patientIds'>, rows: Prisma.Sql): Prisma.Sql {
+  inStatement(entry: Omit<AuditEntry, 'patientIds' | 'patientSet'>, rows: Prisma.Sql): Prisma.Sql {
     return this.repository.appendSql(this.event(entry), rows);
   }
 
   /** The event's fields for the current caller (request, socket event or job context). */
-  private event(entry: Omit<AuditEntry, 'patientIds'>): Omit<AuditEventFields, 'patientIds'> {
+  private event(entry: Omit<AuditEntry, 'patientIds' | 'patientSet'>): Omit<AuditEventFields, 'patientIds'> {
     const ctx = requestContext.current();
     const p = ctx?.principal;
     return {
@@ -68,7 +82,7 @@ export class AuditService {
   }
 
   /** IHE/FHIR R4 AuditEvent representation (DICOM audit vocabulary where it fits). */
-  toFhir(e: AuditEvent): Record<string, unknown> {
+  toFhir(e: AuditEventRow): Record<string, unknown> {
     const [code, display, action] = fhirEventType(e.action);
     return {
       resourceType: 'AuditEvent',

@@ -39,7 +39,15 @@ export interface AuditEntry {
   objectId?: string | null;
   /** Patients whose data was touched (all in the one event; `GET /api/audit?patientId=` finds it by any). */
   patientIds?: readonly string[];
+  /** Or (and) patients stored once for many events: AuditService.patientSet, e.g. per cached page. */
+  patientSet?: PatientSetRef | null;
   hospitalId?: string | null;
   outcome?: AuditOutcome;
   detail?: Record<string, unknown>;
+}
+
+/** A stored set of patients (AuditPatientSet) that events name by its digest. */
+export interface PatientSetRef {
+  digest: string;
+  size: number;
 }

@@ -6,11 +6,15 @@ const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Opens the request context (request id, client address) that logs, audit and tenancy read. */
 export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const incoming = req.headers['x-request-id'];
-  const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
+  const requestId = requestIdFrom(req.headers['x-request-id']);
   (req as Request & { id: string }).id = requestId;
   res.setHeader('x-request-id', requestId);
   requestContext.run({ requestId, sourceIp: clientAddress(req.ip) }, next);
+}
+
+/** The caller's X-Request-ID when it is a sane token (a proxy's or the client's), else a new one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  return typeof header === 'string' && VALID_ID.test(header) ? header : randomUUID();
 }
 
 /** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; audit the plain address. */

@@ -2,18 +2,21 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import fresh from 'fresh';
+import Negotiator from 'negotiator';
+import type { PatientSetRef } from '../audit/audit.types.js';
 import { InvalidationBus, worklistQueue } from '../cache/invalidation-bus.js';
 import { TaggedCache } from '../cache/tagged-cache.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Subspecialty } from '../generated/prisma/enums.js';
 
-/** One worklist page as sent: the JSON body (plain and gzipped), and the patients on it for each reader's audit event. */
+/** One worklist page as sent: the JSON body (plain and gzipped), and its patients, stored once for every reader's audit event. */
 export interface WorklistPage {
   body: Buffer;
   gzipped: Buffer;
   etag: string;
-  patientIds: readonly string[];
+  patientSet: PatientSetRef | null;
   count: number;
 }
 
@@ -21,14 +24,23 @@ const gzipAsync = promisify(gzip);
 
 /**
  * Sends a page as stored: gzipped to clients that accept it (browsers, proxies), so the ~40 kB of
- * a full page is compressed once per cache fill rather than once per request, or not at all.
+ * a full page is compressed once per cache fill rather than once per request, or not at all;
+ * 304 to a client that holds it (If-None-Match), as Express's res.send would. Plain node:http, so
+ * that the regular route and WorklistReadFastPath answer alike.
  */
-export function sendWorklistPage(req: Request, res: Response, page: WorklistPage): void {
-  const gzipped = req.acceptsEncodings('gzip', 'identity') === 'gzip';
-  res.type('application/json').setHeader('ETag', page.etag);
-  res.vary('Accept-Encoding');
+export function sendWorklistPage(req: IncomingMessage, res: ServerResponse, page: WorklistPage): void {
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('ETag', page.etag);
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (fresh(req.headers, { etag: page.etag })) {
+    res.writeHead(304).end();
+    return;
+  }
+  const gzipped = new Negotiator(req).encoding(['gzip', 'identity']) === 'gzip';
   if (gzipped) res.setHeader('Content-Encoding', 'gzip');
-  res.send(gzipped ? page.gzipped : page.body);
+  const body = gzipped ? page.gzipped : page.body;
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
 }
 
 const ALL_SUBSPECIALTIES: readonly string[] = Object.values(Subspecialty);
@@ -51,7 +63,7 @@ export class WorklistCache {
     this.pages = new TaggedCache({
       // JSON is mostly ASCII: two bytes per character is a safe estimate of the memory held.
       maxWeight: config.WORKLIST_CACHE_MB * 1024 * 1024,
-      weigh: (page) => page.body.length + page.gzipped.length + 40 * page.patientIds.length + 200,
+      weigh: (page) => page.body.length + page.gzipped.length + 200,
       enabled: () => this.ttlMs > 0 && bus.live,
       // The TTL only bounds changes made around the platform: readers need not wait on its reloads.
       staleMs: Math.min(this.ttlMs, 10_000),
@@ -68,15 +80,15 @@ export class WorklistCache {
     key: string,
     hospitalIds: readonly string[],
     subspecialties: readonly string[] | null,
-    load: () => Promise<{ json: string; patientIds: readonly string[]; count: number }>,
+    load: () => Promise<{ json: string; patientSet: PatientSetRef | null; count: number }>,
   ): Promise<WorklistPage> {
     const tags = () => hospitalIds.flatMap((h) => [h, ...(subspecialties ?? ALL_SUBSPECIALTIES).map((s) => worklistQueue(h, s))]);
     return this.pages.get(key, tags, async () => {
-      const { json, patientIds, count } = await load();
+      const { json, patientSet, count } = await load();
       const body = Buffer.from(json);
       // Hashed and compressed once here rather than on every response.
       const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
-      return { value: { body, gzipped: await gzipAsync(body), etag, patientIds, count }, ttlMs: this.ttlMs };
+      return { value: { body, gzipped: await gzipAsync(body), etag, patientSet, count }, ttlMs: this.ttlMs };
     });
   }
 }

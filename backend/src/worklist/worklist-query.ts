@@ -13,7 +13,7 @@ const oneOrMore = <T extends readonly [string, ...string[]]>(values: T) =>
     .transform((s) => [...new Set(s.split(',').map((v) => v.trim().toUpperCase()))])
     .pipe(z.array(z.enum(values), { error: `must be one or more of ${values.join(', ')}` }).min(1));
 
-/** GET /api/worklist's query (the controller and its fast path, WorklistReadMiddleware, parse it alike). */
+/** GET /api/worklist's query (the controller and its fast path, WorklistReadFastPath, parse it alike). */
 export const WorklistQuery = z.strictObject({
   ...Paging,
   hospitalId: z.uuid({ error: 'must be a UUID' }).optional(),

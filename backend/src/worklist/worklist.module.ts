@@ -1,22 +1,18 @@
-import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AssignmentModule } from '../assignment/assignment.module.js';
 import { RoutingModule } from '../routing/routing.module.js';
 import { WorklistCache } from './worklist-cache.js';
 import { WorklistController } from './worklist.controller.js';
 import { WorklistIntakeService } from './worklist-intake.service.js';
-import { WorklistReadMiddleware } from './worklist-read.middleware.js';
+import { WorklistReadFastPath } from './worklist-read.fast-path.js';
 import { WorklistRepository } from './worklist.repository.js';
 import { WorklistService } from './worklist.service.js';
 
 @Module({
   imports: [RoutingModule, AssignmentModule],
   controllers: [WorklistController],
-  providers: [WorklistService, WorklistRepository, WorklistIntakeService, WorklistCache],
-  exports: [WorklistIntakeService],
+  providers: [WorklistService, WorklistRepository, WorklistIntakeService, WorklistCache, WorklistReadFastPath],
+  // WorklistReadFastPath: mounted on the HTTP server by configureApp.
+  exports: [WorklistIntakeService, WorklistReadFastPath],
 })
-export class WorklistModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    // The fast path of GET /api/worklist (see WorklistReadMiddleware).
-    consumer.apply(WorklistReadMiddleware).forRoutes({ path: 'api/worklist', method: RequestMethod.GET });
-  }
-}
+export class WorklistModule {}

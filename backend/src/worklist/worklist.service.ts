@@ -83,11 +83,15 @@ export class WorklistService {
     ]);
     const hospitals = filter.hospitalId ? scope.filter((h) => h === filter.hospitalId) : scope;
     const subspecialties = readable && filter.subspecialty ? readable.filter((s) => filter.subspecialty!.includes(s)) : (readable ?? filter.subspecialty ?? null);
-    const page = await this.cache.page(key, hospitals, subspecialties, () => this.worklist.list(scope, readable, filter, limit, offset));
+    const page = await this.cache.page(key, hospitals, subspecialties, async () => {
+      const { patientIds, ...rest } = await this.worklist.list(scope, readable, filter, limit, offset);
+      // Its patients stored once per fill: each read's event names them by the set's digest.
+      return { ...rest, patientSet: await this.audit.patientSet(patientIds) };
+    });
     await this.audit.record({
       action: 'worklist.read',
       objectType: 'WorklistItem',
-      patientIds: page.patientIds,
+      patientSet: page.patientSet,
       detail: { count: page.count, limit, offset },
     });
     return page;
