@@ -11,6 +11,10 @@ export type AuditEventRow = Omit<AuditEvent, 'patientSetDigest'>;
 const COLUMNS = `"actorKind", "actorId", "actorRole", "actorName", action, "objectType", "objectId",
                  "patientIds", "patientSetDigest", "hospitalId", "sourceIp", outcome, "requestId", detail`;
 
+const APPEND_SQL = `INSERT INTO "AuditEvent" (${COLUMNS})
+  SELECT e.k::"ActorKind", e.a, e.r, e.m, e.x, e.t, e.o, e.p, e.ps, e.h::uuid, e.s, e.u::"AuditOutcome", e.q, e.d
+  FROM jsonb_to_recordset($1::jsonb) AS e(k text, a text, r text, m text, x text, t text, o text, h text, s text, u text, q text, d jsonb, p uuid[], ps text)`;
+
 export interface AuditQuery {
   actorId?: string;
   patientId?: string;
@@ -50,13 +54,9 @@ export class AuditRepository {
       p: e.patientIds,
       ps: e.patientSetDigest ?? null,
     }));
-    // Plain SQL on the pool under Prisma: every patient-data read waits on this insert.
-    await this.prisma.pool.query(
-      `INSERT INTO "AuditEvent" (${COLUMNS})
-       SELECT e.k::"ActorKind", e.a, e.r, e.m, e.x, e.t, e.o, e.p, e.ps, e.h::uuid, e.s, e.u::"AuditOutcome", e.q, e.d
-       FROM jsonb_to_recordset($1::jsonb) AS e(k text, a text, r text, m text, x text, t text, o text, h text, s text, u text, q text, d jsonb, p uuid[], ps text)`,
-      [JSON.stringify(rows)],
-    );
+    // Plain SQL on the pool under Prisma, prepared once per connection (named): every
+    // patient-data read waits on this insert, hundreds of times a second on a busy night.
+    await this.prisma.pool.query({ name: 'audit-append', text: APPEND_SQL, values: [JSON.stringify(rows)] });
   }
 
   /**
