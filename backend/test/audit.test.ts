@@ -22,7 +22,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const eventsFor = (requestId: string) => t.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { id: 'asc' }, include: { patientSet: true } });
+const eventsFor = (requestId: string) => t.prisma.auditEvent.findMany({ where: { requestId }, orderBy: { id: 'asc' } });
 
 describe('every patient-data read is audited', () => {
   const reads = () => [
@@ -42,7 +42,7 @@ describe('every patient-data read is audited', () => {
       const events = await eventsFor(`req-${action}-${i}`);
       // One event per access, naming every patient it showed.
       expect(events).toHaveLength(1);
-      expect(auditedPatients(events[0])).toEqual([...patients].sort());
+      expect(await auditedPatients(t.prisma, events[0])).toEqual([...patients].sort());
       for (const e of events) {
         expect(e).toMatchObject({ action, actorKind: 'USER', actorId: world.users.radAB.id, actorRole: 'RADIOLOGIST', outcome: 'SUCCESS', sourceIp: '127.0.0.1' });
         expect(e.at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
@@ -73,7 +73,7 @@ describe('the audit log is append-only', () => {
     const [set] = await t.prisma.auditPatientSet.findMany({ take: 1 });
     expect(set.patientIds.length).toBeGreaterThan(0);
     await expect(t.prisma.auditPatientSet.update({ where: { digest: set.digest }, data: { patientIds: [] } })).rejects.toThrow(/append-only/);
-    await expect(t.prisma.$executeRawUnsafe('DELETE FROM "AuditPatientSet"')).rejects.toThrow(/append-only|foreign key/);
+    await expect(t.prisma.$executeRawUnsafe('DELETE FROM "AuditPatientSet"')).rejects.toThrow(/append-only/);
     await expect(t.prisma.$executeRawUnsafe('TRUNCATE "AuditPatientSet" CASCADE')).rejects.toThrow(/append-only/);
     expect((await t.prisma.auditPatientSet.findUniqueOrThrow({ where: { digest: set.digest } })).patientIds).toEqual(set.patientIds);
   });
@@ -84,10 +84,10 @@ describe('a page read by many names its patients once', () => {
     const requestIds = Array.from({ length: 5 }, (_, i) => `req-shared-${Date.now()}-${i}`);
     const setsBefore = await t.prisma.auditPatientSet.count();
     for (const id of requestIds) expect((await api.get('/api/worklist', { token: radAB, headers: { 'x-request-id': id } })).status).toBe(200);
-    const events = await t.prisma.auditEvent.findMany({ where: { requestId: { in: requestIds } }, include: { patientSet: true } });
+    const events = await t.prisma.auditEvent.findMany({ where: { requestId: { in: requestIds } } });
     expect(events).toHaveLength(5);
     expect(new Set(events.map((e) => e.patientSetDigest)).size).toBe(1);
-    for (const e of events) expect(auditedPatients(e)).toEqual([world.cases.a.patient.id, world.cases.b.patient.id].sort());
+    for (const e of events) expect(await auditedPatients(t.prisma, e)).toEqual([world.cases.a.patient.id, world.cases.b.patient.id].sort());
     // Five reads added at most the one set (none if an earlier read of this page stored it).
     expect((await t.prisma.auditPatientSet.count()) - setsBefore).toBeLessThanOrEqual(1);
   });

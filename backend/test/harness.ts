@@ -158,7 +158,8 @@ export async function waitFor<T>(label: string, fn: () => Promise<T | null | und
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every patient an audit event names (its own, and its patient set's), sorted; read with `include: { patientSet: true }`. */
-export function auditedPatients(event: { patientIds: string[]; patientSet?: { patientIds: string[] } | null }): string[] {
-  return [...new Set([...event.patientIds, ...(event.patientSet?.patientIds ?? [])])].sort();
+/** Every patient an audit event names (its own, and its patient set's), sorted. */
+export async function auditedPatients(prisma: PrismaService, event: { patientIds: string[]; patientSetDigest: string | null }): Promise<string[]> {
+  const set = event.patientSetDigest ? await prisma.auditPatientSet.findUniqueOrThrow({ where: { digest: event.patientSetDigest } }) : null;
+  return [...new Set([...event.patientIds, ...(set?.patientIds ?? [])])].sort();
 }

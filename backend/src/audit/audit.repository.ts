@@ -83,19 +83,28 @@ export class AuditRepository {
   }
 
   async search(q: AuditQuery): Promise<{ items: AuditEventRow[]; total: number }> {
+    // A patient's events: those naming them, and those naming a set that holds them.
+    const sets = q.patientId ? await this.prisma.auditPatientSet.findMany({ where: { patientIds: { has: q.patientId } }, select: { digest: true } }) : [];
     const where: Prisma.AuditEventWhereInput = {
       actorId: q.actorId,
-      OR: q.patientId ? [{ patientIds: { has: q.patientId } }, { patientSet: { patientIds: { has: q.patientId } } }] : undefined,
+      OR: q.patientId ? [{ patientIds: { has: q.patientId } }, { patientSetDigest: { in: sets.map((s) => s.digest) } }] : undefined,
       hospitalId: q.hospitalId,
       action: q.action,
       outcome: q.outcome,
       at: q.from || q.to ? { gte: q.from, lt: q.to } : undefined,
     };
     const [rows, total] = await Promise.all([
-      this.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: q.limit, skip: q.offset, include: { patientSet: { select: { patientIds: true } } } }),
+      this.prisma.auditEvent.findMany({ where, orderBy: { id: 'desc' }, take: q.limit, skip: q.offset }),
       this.prisma.auditEvent.count({ where }),
     ]);
-    const items = rows.map(({ patientSet, patientSetDigest: _, ...e }) => ({ ...e, patientIds: patientSet ? [...new Set([...e.patientIds, ...patientSet.patientIds])] : e.patientIds }));
+    const digests = [...new Set(rows.flatMap((e) => (e.patientSetDigest ? [e.patientSetDigest] : [])))];
+    const patientsOf = new Map(
+      digests.length ? (await this.prisma.auditPatientSet.findMany({ where: { digest: { in: digests } } })).map((s) => [s.digest, s.patientIds]) : [],
+    );
+    const items = rows.map(({ patientSetDigest, ...e }) => ({
+      ...e,
+      patientIds: patientSetDigest ? [...new Set([...e.patientIds, ...(patientsOf.get(patientSetDigest) ?? [])])] : e.patientIds,
+    }));
     return { items, total };
   }
 }

@@ -16,9 +16,6 @@ CREATE INDEX "AuditPatientSet_patientIds_idx" ON "AuditPatientSet" USING GIN ("p
 -- CreateIndex
 CREATE INDEX "AuditEvent_patientSetDigest_idx" ON "AuditEvent"("patientSetDigest");
 
--- AddForeignKey
-ALTER TABLE "AuditEvent" ADD CONSTRAINT "AuditEvent_patientSetDigest_fkey" FOREIGN KEY ("patientSetDigest") REFERENCES "AuditPatientSet"("digest") ON DELETE RESTRICT ON UPDATE RESTRICT;
-
 -- Patient sets are part of the trail: append-only like the events (one function for both tables).
 CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
 BEGIN
