@@ -214,10 +214,11 @@ end
     return { latency: { p50: ms(p50Us), p99: ms(p99Us), mean: meanUs / 1000 }, requests: { average: requests / (durationUs / 1e6) }, non2xx, errors, timeouts: 0 };
   };
   if (!rate) return wrk(0, seconds);
-  // A connection's cycle is its pause plus the reply's latency: calibrate the pause on a short run.
+  // A connection's cycle is its pause plus the reply's latency: calibrate the pause on a short run,
+  // by its median (one stall in the probe must not turn the measurement into a back-to-back run).
   const cycle = (connections * 1000) / rate;
   const probe = await wrk(Math.round(cycle), 3);
-  return wrk(Math.max(0, Math.round(cycle - probe.latency.mean)), seconds);
+  return wrk(Math.round(Math.max(cycle / 2, cycle - probe.latency.p50)), seconds);
 }
 
 function runAutocannon(url, tokens, connections, rate) {

@@ -11,12 +11,15 @@ export class AuditWriter<T> {
 
   /**
    * @param write one statement for the whole batch (all or nothing)
-   * @param maxInFlight statements running at once; more callers wait for the next batch
+   * @param maxInFlight statements running at once; more callers wait for the next batch. One by
+   *   default: each statement is a round trip and a commit (WAL flush), and with one at a time a
+   *   batch holds everything that arrived during the previous one (at 2,000 worklist reads a second:
+   *   ~900 statements instead of ~1,200, PostgreSQL's CPU ~50 % → ~37 %, and shorter tails)
    * @param maxBatch items per statement
    */
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight = 1,
     private readonly maxBatch = 1000,
   ) {}
 
