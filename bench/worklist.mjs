@@ -138,6 +138,9 @@ async function seed(db, passwordHash) {
   );
   // What autovacuum leaves on a table in use (visibility map set, statistics): a bulk load has neither yet.
   await db.query('VACUUM ANALYZE');
+  // The bulk load's gigabytes of WAL would otherwise keep the checkpointer writing for a minute or
+  // two, through the measurement (every read waits on its audit event's commit).
+  await db.query('CHECKPOINT');
   const { rows } = await db.query(`SELECT state, count(*)::int AS n FROM "WorklistItem" GROUP BY state ORDER BY state`);
   log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s:`, rows.map((r) => `${r.state} ${r.n}`).join(', '));
 }

@@ -6,6 +6,7 @@ import { InvalidationBus } from '../src/cache/invalidation-bus.js';
 import { Subspecialty } from '../src/generated/prisma/enums.js';
 import { WorklistEvents } from '../src/realtime/worklist-events.service.js';
 import { WorklistIntakeService } from '../src/worklist/worklist-intake.service.js';
+import { WorklistRepository } from '../src/worklist/worklist.repository.js';
 import { WorklistService } from '../src/worklist/worklist.service.js';
 import { addCase, addHospital, addReader, sleep, waitFor } from './assignment-fixtures.js';
 import { seedWorld, type World } from './fixtures.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-type Row = { id: string; state: string; claimedBy: string | null; priority: string; subspecialty: string; indication: string | null };
+type Row = { id: string; state: string; claimedBy: string | null; priority: string; subspecialty: string; indication: string | null; modalities: string[] };
 const login = async (email: string) => (await apis[0].login(email)).accessToken;
 /** The reader's first page at one hospital, as each instance answers it. */
 const pages = async (token: string, hospitalId: string, query = '') =>
@@ -44,7 +45,7 @@ const pages = async (token: string, hospitalId: string, query = '') =>
     apis.map(async (api) => {
       const r = await api.get<{ items: Row[]; total: number }>(`/api/worklist?hospitalId=${hospitalId}${query}`, { token });
       expect(r.status).toBe(200);
-      return r.body.items.map(({ id, state, claimedBy, priority, subspecialty, indication }) => ({ id, state, claimedBy, priority, subspecialty, indication }));
+      return r.body.items.map(({ id, state, claimedBy, priority, subspecialty, indication, modalities }) => ({ id, state, claimedBy, priority, subspecialty, indication, modalities }));
     }),
   );
 
@@ -107,6 +108,44 @@ describe('cached worklist pages across two processes', () => {
     await one.app.get(WorklistIntakeService).ensureItem(study.id); // what the study-stable job runs
     const item = await one.prisma.worklistItem.findUniqueOrThrow({ where: { studyId: study.id } });
     for (const page of await pages(reader.token, h.id)) expect(page.map((r) => r.id).sort()).toEqual([first.id, item.id].sort());
+  });
+
+  it('a late instance that changes a listed study is in the next read on either process', async () => {
+    const h = await addHospital(one.prisma, world, { jurisdiction: 'TX' });
+    const reader = await readerAt('late', h.id, Object.values(Subspecialty));
+    const c = await addCase(one.prisma, h.id, { modalities: ['CT'] });
+    for (const page of await pages(reader.token, h.id)) expect(page.map((r) => r.modalities)).toEqual([['CT']]);
+    // What indexing a late PT instance writes, then the study-stable job that its arrival re-armed.
+    await one.prisma.study.update({ where: { id: c.studyId }, data: { modalities: ['CT', 'PT'], lastInstanceAt: new Date() } });
+    await one.app.get(WorklistIntakeService).ensureItem(c.studyId);
+    for (const page of await pages(reader.token, h.id)) expect(page.map((r) => r.modalities)).toEqual([['CT', 'PT']]);
+  });
+
+  it('a change that moves no case (a breach, a lease renewed) drops only the pages listing the case, on either process', async () => {
+    const h = await addHospital(one.prisma, world, { jurisdiction: 'TX' });
+    const reader = await readerAt('rowonly', h.id, Object.values(Subspecialty));
+    const first = await addCase(one.prisma, h.id, { priority: 'STAT' });
+    const second = await addCase(one.prisma, h.id, { priority: 'ROUTINE' });
+    const page = (offset: number) => pages(reader.token, h.id, `&limit=1&offset=${offset}`);
+    for (const p of await page(0)) expect(p.map((r) => r.id)).toEqual([first.id]);
+    for (const p of await page(1)) expect(p.map((r) => r.id)).toEqual([second.id]);
+    const loads = [vi.spyOn(one.app.get(WorklistRepository), 'list'), vi.spyOn(two.app.get(WorklistRepository), 'list')];
+    try {
+      // What the escalation job does on a breach.
+      const breachedAt = new Date();
+      await one.prisma.worklistItem.update({ where: { id: second.id }, data: { breachedAt, version: { increment: 1 } } });
+      await one.app.get(WorklistEvents).changed([second.id], undefined, false);
+      const breached = async () =>
+        Promise.all(apis.map(async (api) => (await api.get(`/api/worklist?hospitalId=${h.id}&limit=1&offset=1`, { token: reader.token })).body.items[0].breachedAt));
+      await waitFor('the breach on both processes', async () => (await breached()).every((at) => at === breachedAt.toISOString()));
+      const reloads = loads.reduce((n, l) => n + l.mock.calls.length, 0);
+      // The page without the case was not reloaded: still the same answer, from the cache.
+      for (const p of await page(0)) expect(p.map((r) => r.id)).toEqual([first.id]);
+      expect(loads.reduce((n, l) => n + l.mock.calls.length, 0)).toBe(reloads);
+      expect(reloads).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const l of loads) l.mockRestore();
+    }
   });
 
   it('a re-routed case leaves one list and joins another on either process', async () => {

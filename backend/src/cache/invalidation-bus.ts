@@ -10,9 +10,11 @@ export interface Invalidations {
   /**
    * Worklist items changed (created, claimed, released, re-routed, breached…): every case of these
    * hospitals (null: of all hospitals), and/or the cases of these queues, "hospitalId:SUBSPECIALTY"
-   * (what WorklistEvents knows of each change, so a case drops only the pages that may show it).
+   * (what WorklistEvents knows of each change, so a case drops only the pages that may show it),
+   * and/or these cases only, where the change leaves every list's members and order as they were
+   * (a lease renewed, a breach marked): only the pages listing them.
    */
-  worklist: { hospitalIds?: readonly string[] | null; queues?: readonly string[] };
+  worklist: { hospitalIds?: readonly string[] | null; queues?: readonly string[]; items?: readonly string[] };
   /** Accounts, licenses, privileges or a network's hospitals changed: who may see what. */
   credentials: { userIds: readonly string[] | null };
 }
@@ -21,6 +23,9 @@ export type Topic = keyof Invalidations;
 
 /** The cases of one hospital routed to one subspecialty, as named in worklist invalidations. */
 export const worklistQueue = (hospitalId: string, subspecialty: string) => `${hospitalId}:${subspecialty}`;
+
+/** One case, as named in worklist invalidations of `items` (the pages that list it). */
+export const worklistCase = (itemId: string) => `case:${itemId}`;
 
 interface Message {
   from: string;

@@ -1,8 +1,9 @@
 /**
  * An in-process cache whose entries are dropped by tag (a hospital, a user) when the data behind
  * them changes, with a TTL as a safety net and an LRU bound on size. Each entry lives a random
- * 80–100% of its TTL: entries loaded together (a warm-up, a reconnect) would otherwise expire
- * together and reload all at once, and every request in that moment would wait on the database.
+ * 50–100% of its TTL: entries loaded together (a warm-up, a restart, a reconnect) would otherwise
+ * expire together and reload all at once (at 1M studies, 256 worklist pages reloading within a
+ * few seconds held every read behind them for tens of milliseconds).
  *
  * Loads are single-flight per key, and a load that was running when one of its tags was
  * invalidated is neither stored nor shared with later callers: every tag keeps the sequence
@@ -24,7 +25,7 @@ export interface TaggedCacheOptions<V> {
 }
 
 /** Share of the TTL by which an entry may expire early (see the class comment). */
-const TTL_JITTER = 0.2;
+const TTL_JITTER = 0.5;
 
 interface Entry<V> {
   value: V;
@@ -42,6 +43,8 @@ export interface Loaded<V> {
   value: V;
   /** How long it may be served; 0 or less: do not store. */
   ttlMs: number;
+  /** Tags known only once loaded (what the value turned out to hold); checked and indexed like the others. */
+  tags?: readonly string[];
 }
 
 export class TaggedCache<K extends string, V> {
@@ -91,8 +94,9 @@ export class TaggedCache<K extends string, V> {
     const promise = load().then(
       (loaded) => {
         if (this.flights.get(key)?.promise === promise) this.forgetFlight(key, tags);
-        if (loaded.ttlMs > 0 && this.current(tags, snapshot) && (!this.options.enabled || this.options.enabled())) {
-          this.store(key, tags, loaded.value, Date.now() + loaded.ttlMs * (1 - TTL_JITTER * Math.random()));
+        const all = loaded.tags?.length ? [...tags, ...loaded.tags] : tags;
+        if (loaded.ttlMs > 0 && this.current(all, snapshot) && (!this.options.enabled || this.options.enabled())) {
+          this.store(key, all, loaded.value, Date.now() + loaded.ttlMs * (1 - TTL_JITTER * Math.random()));
         }
         return loaded.value;
       },

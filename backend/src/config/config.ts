@@ -57,7 +57,7 @@ const EnvSchema = z.object({
    * around it (SQL by hand). Each expiry costs a query (~3-5 ms at 1M cases): 5 s with 256
    * readers cost about as much database time as the reads themselves.
    */
-  WORKLIST_CACHE_SECONDS: z.coerce.number().min(0).default(30),
+  WORKLIST_CACHE_SECONDS: z.coerce.number().min(0).default(120),
   /** Memory for cached worklist pages, per process. */
   WORKLIST_CACHE_MB: z.coerce.number().min(1).default(64),
   /** How long an account and its access scope are reused at most (changes drop them at once; 0: re-read every request). */

@@ -84,7 +84,8 @@ export class EscalationService implements OnModuleInit {
     // are stored and listed anyway (and a retry would find the row and push nothing).
     try {
       await Promise.all(stored.map((n) => this.events.notify(n.userId, presentNotification(n))));
-      if (job.level === 'BREACH') await this.events.changed([item.id]);
+      // A breach is shown on the case's row; no list orders or filters by it.
+      if (job.level === 'BREACH') await this.events.changed([item.id], undefined, false);
     } catch (err) {
       this.logger.warn({ err, itemId: item.id, level: job.level }, 'SLA escalation stored but not pushed live');
     }

@@ -32,6 +32,8 @@ export class WorklistEvents {
   private readonly logger = new Logger(WorklistEvents.name);
   /** Cases changed since the last flush, with the routing they had before the first of those changes. */
   private pending = new Map<string, PreviousRouting | undefined>();
+  /** Of those, the ones whose change may move cases in lists (see changed()'s `moves`). */
+  private moving = new Set<string>();
   private scheduled: Promise<void> | null = null;
   /** Flushes run one after another, so one process never sends an older version after a newer one. */
   private last: Promise<void> = Promise.resolve();
@@ -44,18 +46,24 @@ export class WorklistEvents {
 
   /**
    * These cases changed (created, claimed, released, re-prioritised, breached, read…).
-   * Calls made in the same tick are coalesced into one query; resolves once they are sent.
+   * `moves: false` when the change leaves every list's members and order as they were (what the
+   * list shows of the case changed, not which lists show it where: a lease renewed, a breach
+   * marked): cached pages then drop only if they list one of these cases, not every page of
+   * their queues. Calls made in the same tick are coalesced into one query; resolves once they are sent.
    */
-  changed(itemIds: readonly string[], previous?: ReadonlyMap<string, PreviousRouting>): Promise<void> {
+  changed(itemIds: readonly string[], previous?: ReadonlyMap<string, PreviousRouting>, moves = true): Promise<void> {
     for (const id of itemIds) {
       if (this.pending.get(id) === undefined) this.pending.set(id, previous?.get(id));
+      if (moves) this.moving.add(id);
     }
     this.scheduled ??= new Promise<void>((resolve) =>
       setImmediate(() => {
         this.scheduled = null;
         const batch = this.pending;
+        const moving = this.moving;
         this.pending = new Map();
-        this.last = this.last.then(() => this.flush(batch));
+        this.moving = new Set();
+        this.last = this.last.then(() => this.flush(batch, moving));
         void this.last.then(resolve);
       }),
     );
@@ -73,7 +81,7 @@ export class WorklistEvents {
     }
   }
 
-  private async flush(batch: Map<string, PreviousRouting | undefined>): Promise<void> {
+  private async flush(batch: Map<string, PreviousRouting | undefined>, moving: ReadonlySet<string>): Promise<void> {
     if (batch.size === 0) return;
     const ids = [...batch.keys()];
     let rows: ChangeRow[];
@@ -86,10 +94,11 @@ export class WorklistEvents {
       return this.bus.publish('worklist', { hospitalIds: null });
     }
     // Cached worklist pages (every process) first: whoever hears the event and refetches gets the change.
-    const queues = new Set(rows.map((r) => worklistQueue(r.hospitalId, r.subspecialty)));
+    const queues = new Set(rows.filter((r) => moving.has(r.id)).map((r) => worklistQueue(r.hospitalId, r.subspecialty)));
     for (const before of batch.values()) if (before) queues.add(worklistQueue(before.hospitalId, before.subspecialty));
+    const items = rows.filter((r) => !moving.has(r.id)).map((r) => r.id);
     const unknown = rows.length < batch.size && ids.some((id) => !batch.get(id) && !rows.some((r) => r.id === id));
-    await this.bus.publish('worklist', unknown ? { hospitalIds: null } : { queues: [...queues] });
+    await this.bus.publish('worklist', unknown ? { hospitalIds: null } : { queues: [...queues], items });
     try {
       const server = this.gateway.server;
       if (!server) return this.noServer();

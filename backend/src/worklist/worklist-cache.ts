@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fresh from 'fresh';
 import Negotiator from 'negotiator';
 import type { PatientSetRef } from '../audit/audit.types.js';
-import { InvalidationBus, worklistQueue } from '../cache/invalidation-bus.js';
+import { InvalidationBus, worklistCase, worklistQueue } from '../cache/invalidation-bus.js';
 import { TaggedCache } from '../cache/tagged-cache.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Subspecialty } from '../generated/prisma/enums.js';
@@ -48,10 +48,10 @@ const ALL_SUBSPECIALTIES: readonly string[] = Object.values(Subspecialty);
 /**
  * Worklist pages per eligibility (scope, subspecialties, filters, paging), so readers with the
  * same eligibility share one query and most requests need none. Every committed change to a
- * case goes through WorklistEvents.changed, which drops, in every process (InvalidationBus), the
- * pages that may show the case: those of its hospital and subspecialty, before and after a
- * re-route. WORKLIST_CACHE_SECONDS bounds what a change made around the platform (a direct SQL
- * fix, a late instance changing a study's modalities) can leave behind.
+ * case (or to its study, by late instances) goes through WorklistEvents.changed, which drops, in
+ * every process (InvalidationBus), the pages that may show the case: those of its hospital and
+ * subspecialty, before and after a re-route. WORKLIST_CACHE_SECONDS bounds what a change made
+ * around the platform (a fix in SQL) can leave behind.
  */
 @Injectable()
 export class WorklistCache {
@@ -68,7 +68,9 @@ export class WorklistCache {
       // The TTL only bounds changes made around the platform: readers need not wait on its reloads.
       staleMs: Math.min(this.ttlMs, 10_000),
     });
-    bus.on('worklist', ({ hospitalIds, queues }) => (hospitalIds === null ? this.pages.clear() : this.pages.invalidate([...(hospitalIds ?? []), ...(queues ?? [])])));
+    bus.on('worklist', ({ hospitalIds, queues, items }) =>
+      hospitalIds === null ? this.pages.clear() : this.pages.invalidate([...(hospitalIds ?? []), ...(queues ?? []), ...(items ?? []).map(worklistCase)]),
+    );
     bus.onReset(() => this.pages.clear());
   }
 
@@ -80,15 +82,16 @@ export class WorklistCache {
     key: string,
     hospitalIds: readonly string[],
     subspecialties: readonly string[] | null,
-    load: () => Promise<{ json: string; patientSet: PatientSetRef | null; count: number }>,
+    load: () => Promise<{ json: string; itemIds: readonly string[]; patientSet: PatientSetRef | null; count: number }>,
   ): Promise<WorklistPage> {
     const tags = () => hospitalIds.flatMap((h) => [h, ...(subspecialties ?? ALL_SUBSPECIALTIES).map((s) => worklistQueue(h, s))]);
     return this.pages.get(key, tags, async () => {
-      const { json, patientSet, count } = await load();
+      const { json, itemIds, patientSet, count } = await load();
       const body = Buffer.from(json);
       // Hashed and compressed once here rather than on every response.
       const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
-      return { value: { body, gzipped: await gzipAsync(body), etag, patientSet, count }, ttlMs: this.ttlMs };
+      // Tagged with its cases too: a change to one that moves no case in any list drops only the pages listing it.
+      return { value: { body, gzipped: await gzipAsync(body), etag, patientSet, count }, ttlMs: this.ttlMs, tags: itemIds.map(worklistCase) };
     });
   }
 }

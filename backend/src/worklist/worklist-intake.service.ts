@@ -56,8 +56,14 @@ export class WorklistIntakeService {
       ],
       skipDuplicates: true,
     });
-    // Already on the worklist (the job ran twice): the first run scheduled everything below.
-    if (!created) return;
+    if (!created) {
+      // Already on the worklist: the first run scheduled everything below. This run follows late
+      // instances (or repeats a job): what the list shows of the study (modalities, description)
+      // may have changed, so its cached pages go (a mere repeat costs one reload of them).
+      const listed = await this.prisma.worklistItem.findUnique({ where: { studyId: study.id }, select: { id: true } });
+      if (listed) await this.events.changed([listed.id]);
+      return;
+    }
     await this.queues.addBulk('sla-escalation', slaEscalationJobs(created));
     if (autoAssigns(study.hospital, created.subspecialty)) {
       const { data, opts } = autoAssignJob(created.id, created.version);

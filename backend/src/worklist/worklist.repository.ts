@@ -68,6 +68,8 @@ const iso = (column: string) => `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"
 export interface ListedPage {
   json: string;
   patientIds: string[];
+  /** The cases on the page. */
+  itemIds: string[];
   count: number;
 }
 
@@ -105,7 +107,7 @@ export class WorklistRepository {
     if (f.claimedById) where.push(`w."claimedById" = ${param(f.claimedById)}::uuid`);
     if (f.modality) where.push(`EXISTS (SELECT 1 FROM "Study" m WHERE m.id = w."studyId" AND ${param(f.modality)} = ANY(m.modalities))`);
     const order = ORDER[f.sort];
-    const { rows } = await this.prisma.pool.query<{ json: string; patientIds: string[]; count: number }>(
+    const { rows } = await this.prisma.pool.query<ListedPage>(
       `WITH w AS (
          SELECT w.id, w."hospitalId", w."studyId", w."orderId", w.priority, w.subspecialty, w."routingReason", w.state,
                 w."receivedAt", w."dueAt", w."claimedById", w."claimSource", w."leaseExpiresAt", w."breachedAt", w.version
@@ -144,6 +146,7 @@ export class WorklistRepository {
                 'total', (SELECT count(*) FROM "WorklistItem" w WHERE ${where.join(' AND ')})
               )::text AS json,
               COALESCE(array_agg(s."patientId"::text ORDER BY ${order}), '{}') AS "patientIds",
+              COALESCE(array_agg(w.id::text), '{}') AS "itemIds",
               count(w.id)::int AS count
        FROM w
        JOIN "Study" s ON s.id = w."studyId"

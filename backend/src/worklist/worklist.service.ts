@@ -166,7 +166,8 @@ export class WorklistService {
         item.state === 'CLAIMED' ? 'Your claim on this case was lost: another radiologist holds it' : `Your claim on this case was lost: it is ${item.state.toLowerCase()}`,
       );
     }
-    await this.afterClaim(renewed);
+    // A renewal changes only the lease's end on the case's row.
+    await this.afterClaim(renewed, false);
     return { leaseExpiresAt: renewed.leaseExpiresAt.toISOString() };
   }
 
@@ -215,9 +216,9 @@ export class WorklistService {
   }
 
   /** Every claim-like write: its lease ends by job unless renewed, and open worklists hear of it. */
-  private async afterClaim(claimed: Claimed) {
+  private async afterClaim(claimed: Claimed, moves = true) {
     await this.assignment.scheduleLeaseEnd(claimed.id, claimed.leaseExpiresAt);
-    await this.events.changed([claimed.id]);
+    await this.events.changed([claimed.id], undefined, moves);
   }
 
   /** A case back on the list: re-offered if its hospital auto-assigns, published, and shown. */
