@@ -35,8 +35,8 @@ const READERS = 500;
 /** Share of studies still waiting to be read (the rest are final): a busy night's open work. */
 const OPEN_SHARE = 0.05;
 const KEEP = args.includes('--keep');
-/** How long the backend may reuse an account and its scope (credentials granted below by SQL, not through the API, take that long). */
-const ACCESS_CACHE_SECONDS = 2;
+/** How long the backend may reuse an account and its scope (the platform's default): credentials granted below by SQL, not through the API, take that long. */
+const ACCESS_CACHE_SECONDS = 10;
 const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const log = (...a) => console.error('#', ...a);
 

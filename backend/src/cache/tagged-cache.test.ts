@@ -154,6 +154,18 @@ describe('TaggedCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('evicts even when every entry was read since (each gets one second chance), never the one just stored', async () => {
+    const cache = new TaggedCache<string, string>({ maxWeight: 3 });
+    for (const k of ['a', 'b', 'c']) await cache.get(k, [k], async () => ({ value: k, ttlMs: 60_000 }));
+    for (const k of ['a', 'b', 'c']) await cache.get(k, [k], () => Promise.reject(new Error('cached')));
+    await cache.get('d', ['d'], async () => ({ value: 'd', ttlMs: 60_000 }));
+    expect(cache.size).toBe(3);
+    expect(await cache.get('d', ['d'], () => Promise.reject(new Error('cached')))).toBe('d');
+    // Every mark was spent in that pass: the oldest, a, went.
+    expect(await cache.get('b', ['b'], () => Promise.reject(new Error('cached')))).toBe('b');
+    expect(await cache.get('c', ['c'], () => Promise.reject(new Error('cached')))).toBe('c');
+  });
+
   it('while disabled, every call loads and nothing is kept', async () => {
     let on = false;
     const cache = new TaggedCache<string, string>({ maxWeight: 10, enabled: () => on });

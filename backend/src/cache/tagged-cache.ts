@@ -1,6 +1,6 @@
 /**
  * An in-process cache whose entries are dropped by tag (a hospital, a user) when the data behind
- * them changes, with a TTL as a safety net and an LRU bound on size. Each entry lives a random
+ * them changes, with a TTL as a safety net and a bound on size (approximately least recently used goes first). Each entry lives a random
  * 50–100% of its TTL: entries loaded together (a warm-up, a restart, a reconnect) would otherwise
  * expire together and reload all at once (at 1M studies, 256 worklist pages reloading within a
  * few seconds held every read behind them for tens of milliseconds).
@@ -32,6 +32,8 @@ interface Entry<V> {
   expiresAt: number;
   tags: readonly string[];
   weight: number;
+  /** Stored or read since eviction last passed it (second chance). */
+  used: boolean;
 }
 
 interface Flight<V> {
@@ -48,7 +50,7 @@ export interface Loaded<V> {
 }
 
 export class TaggedCache<K extends string, V> {
-  /** Map order is recency order: the first entry is the least recently used. */
+  /** Map order is insertion order, give or take second chances: the first entry is the next eviction candidate. */
   private readonly entries = new Map<K, Entry<V>>();
   private readonly flights = new Map<K, Flight<V>>();
   private readonly byTag = new Map<string, Set<K>>();
@@ -73,8 +75,10 @@ export class TaggedCache<K extends string, V> {
     if (hit) {
       const fresh = hit.expiresAt > now;
       if (fresh || hit.expiresAt + (this.options.staleMs ?? 0) > now) {
-        this.entries.delete(key); // most recently used goes last
-        this.entries.set(key, hit);
+        // Marked, not moved: re-inserting on every hit (thousands a second) keeps each caller's key
+        // string alive until that key's next hit, long enough to reach the old generation, whose
+        // collections then paused reads for 15-20 ms. Eviction gives marked entries a second chance.
+        hit.used = true;
         if (!fresh && !this.flights.has(key)) {
           // Its reload's outcome reaches later callers through the entry; a failed one is retried by the next caller.
           this.load(key, hit.tags, load).catch(() => undefined);
@@ -146,13 +150,23 @@ export class TaggedCache<K extends string, V> {
     this.remove(key);
     const weight = this.options.weigh ? this.options.weigh(value) : 1;
     if (weight > this.options.maxWeight) return;
-    this.entries.set(key, { value, expiresAt, tags, weight });
+    // Marked: a value just loaded is wanted now, and must not be the first to go.
+    this.entries.set(key, { value, expiresAt, tags, weight, used: true });
     for (const tag of tags) this.index(tag).add(key);
     this.weight += weight;
+    // Oldest first; one read since the last pass earns a move to the end (each entry at most once
+    // per pass, so this ends): approximately least recently used.
     while (this.weight > this.options.maxWeight) {
-      const oldest = this.entries.keys().next();
+      const oldest = this.entries.entries().next();
       if (oldest.done) break;
-      this.remove(oldest.value);
+      const [oldestKey, entry] = oldest.value;
+      if (entry.used) {
+        entry.used = false;
+        this.entries.delete(oldestKey);
+        this.entries.set(oldestKey, entry);
+      } else {
+        this.remove(oldestKey);
+      }
     }
   }
 
