@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobId } from '../src/jobs/jobs.js';
+import { InvalidationBus } from '../src/cache/invalidation-bus.js';
 import { QueueService } from '../src/jobs/queue.service.js';
 import { addCase, addHospital, addReader, enqueueAutoAssign, putOnShift, sleep, waitFor } from './assignment-fixtures.js';
 import { seedWorld, type World } from './fixtures.js';
@@ -390,6 +391,8 @@ describe('worklist filters', () => {
   it('filter by hospital, modality, priority, subspecialty, state and mine; sort by urgency, received or due', async () => {
     const h = await addHospital(t.prisma, world, { jurisdiction: 'KS' });
     const reader = await addReader(t.prisma, world, 'filterer', { subspecialties: ['NEURO', 'CHEST'], licenses: { KS: 30 }, privileges: { [h.id]: 30 } });
+    // Written around the platform: announced as the admin API announces a new hospital (the admin's cached scope lacks it).
+    await t.app.get(InvalidationBus).publish('credentials', { userIds: null });
     const tok = await token(reader.email);
     const c1 = await addCase(t.prisma, h.id, { priority: 'STAT', subspecialty: 'NEURO', modalities: ['CT'], dueInMinutes: 30, receivedMinutesAgo: 10 });
     const c2 = await addCase(t.prisma, h.id, { priority: 'ROUTINE', subspecialty: 'CHEST', modalities: ['CR'], dueInMinutes: 20, receivedMinutesAgo: 30 });
