@@ -6,8 +6,11 @@
 // offered (latency), double claims, and EXPLAIN of the hot queries (they must use indexes, not
 // scan the worklist). Load comes from wrk when installed (apt-get install wrk), else autocannon.
 //
-//   node bench/worklist.mjs [--studies 1000000] [--seconds 10] [--no-build] [--keep] [--profile DIR]
+//   node bench/worklist.mjs [--studies 1000000] [--seconds 10] [--connections 64,256] [--no-build]
+//                           [--keep | --reuse DBNAME] [--profile DIR]
 //
+// --keep leaves the seeded database in place and prints its name; --reuse DBNAME measures again on
+// it without seeding (minutes saved per try when tuning; its sign-in passwords are reset).
 // Needs PostgreSQL and Redis (scripts/ensure-services.sh) and a built backend (this script
 // runs `tsc -p backend/tsconfig.build.json` unless --no-build). Seeds a scratch database with
 // SQL (same rows intake writes), removes it at exit unless --keep.
@@ -34,14 +37,16 @@ const TARGET_RATE = 2_000;
 const READERS = 500;
 /** Share of studies still waiting to be read (the rest are final): a busy night's open work. */
 const OPEN_SHARE = 0.05;
-const KEEP = args.includes('--keep');
+const REUSE = args.includes('--reuse') ? args[args.indexOf('--reuse') + 1] : null;
+const KEEP = args.includes('--keep') || REUSE !== null;
+const CONNECTIONS = args.includes('--connections') ? args[args.indexOf('--connections') + 1].split(',').map(Number) : [64, 256];
 /** How long the backend may reuse an account and its scope (the platform's default): credentials granted below by SQL, not through the API, take that long. */
 const ACCESS_CACHE_SECONDS = 10;
 const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const log = (...a) => console.error('#', ...a);
 
 const tag = randomBytes(4).toString('hex');
-const dbName = `teleread_bench_wl_${tag}`;
+const dbName = REUSE ?? `teleread_bench_wl_${tag}`;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'teleread-bench-worklist-'));
 const { cleanups, cleanup } = cleanupStack(log);
 cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -251,15 +256,21 @@ function runAutocannon(url, tokens, connections, rate) {
 
 async function main() {
   if (!args.includes('--no-build')) buildBackend(log);
-  const dbUrl = await scratchDatabase(adminUrl, dbName, KEEP, cleanups);
+  const dbUrl = REUSE ? Object.assign(new URL(adminUrl), { pathname: `/${REUSE}` }) : await scratchDatabase(adminUrl, dbName, KEEP, cleanups);
   const db = new pg.Client({ connectionString: dbUrl.toString() });
   await db.connect();
   cleanups.push(() => db.end());
 
-  log(`seeding ${STUDIES.toLocaleString('en-US')} studies over ${HOSPITALS} hospitals and ${READERS} radiologists`);
   // Cheap argon2 parameters for the bench accounts: logins are not what is measured.
   const passwordHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1 });
-  await seed(db, passwordHash);
+  if (REUSE) {
+    log(`measuring on ${REUSE} as seeded before`);
+    await db.query(`UPDATE "User" SET "passwordHash" = $1`, [passwordHash]);
+  } else {
+    log(`seeding ${STUDIES.toLocaleString('en-US')} studies over ${HOSPITALS} hospitals and ${READERS} radiologists`);
+    await seed(db, passwordHash);
+  }
+  if (KEEP) log(`the database is kept: measure again with --reuse ${dbName}; drop it with: psql -c 'DROP DATABASE ${dbName}'`);
   const storm = await stormCases(db);
 
   // --profile DIR: the backend writes a CPU profile there when it exits (open it in Chrome's DevTools).
@@ -288,7 +299,7 @@ async function main() {
   log(`load generator: ${WRK ?? 'autocannon (apt-get install wrk to leave more CPU to the backend)'}`);
   const url = `${platform}/api/worklist?limit=50`;
   const line = (r) => `p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ${Math.round(r.requests.average)} req/s` + (r.non2xx + r.errors + r.timeouts ? ` (${r.non2xx + r.errors + r.timeouts} failed)` : '');
-  for (const connections of [64, 256]) {
+  for (const connections of CONNECTIONS) {
     await runLoad(url, tokens, 16); // warm-up
     const saturated = await runLoad(url, tokens, connections);
     console.log(`GET /api/worklist @${connections} connections, back to back: ${line(saturated)}`);
@@ -299,18 +310,24 @@ async function main() {
 
   // Claim storm: 200 readers (each may read every storm case) all claim all 10 at once, in shuffled order.
   log('claim storm: 200 readers × 10 STAT cases');
-  await db.query(
+  // Taken back afterwards (also on failure), so that a database measured again (--reuse) is as seeded.
+  const { rows: grantedPrivileges } = await db.query(
     `INSERT INTO "Privilege" (id, "userId", "hospitalId", "expiresAt")
      SELECT gen_random_uuid(), u.id, h.id, now() + interval '1 year' FROM "User" u, (SELECT DISTINCT "hospitalId" AS id FROM unnest($1::uuid[]) AS x("hospitalId")) h
-     WHERE u.email ~ '^rad([0-9]|[1-9][0-9]|1[0-9][0-9])@' ON CONFLICT DO NOTHING`,
+     WHERE u.email ~ '^rad([0-9]|[1-9][0-9]|1[0-9][0-9])@' ON CONFLICT DO NOTHING RETURNING id`,
     [storm.map((s) => s.hospitalId)],
   );
-  await db.query(
+  const { rows: grantedLicenses } = await db.query(
     `INSERT INTO "License" (id, "userId", jurisdiction, "expiresAt")
      SELECT gen_random_uuid(), u.id, s, now() + interval '1 year' FROM "User" u, unnest($1::text[]) s
-     WHERE u.email ~ '^rad([0-9]|[1-9][0-9]|1[0-9][0-9])@' ON CONFLICT DO NOTHING`,
+     WHERE u.email ~ '^rad([0-9]|[1-9][0-9]|1[0-9][0-9])@' ON CONFLICT DO NOTHING RETURNING id`,
     [STATES],
   );
+  const revokeStormGrants = async () => {
+    await db.query(`DELETE FROM "Privilege" WHERE id = ANY($1::uuid[])`, [grantedPrivileges.map((r) => r.id)]);
+    await db.query(`DELETE FROM "License" WHERE id = ANY($1::uuid[])`, [grantedLicenses.map((r) => r.id)]);
+  };
+  cleanups.push(revokeStormGrants);
   // Granted around the platform (no change announced): effective once cached scopes have lapsed.
   await new Promise((r) => setTimeout(r, ACCESS_CACHE_SECONDS * 1000 + 500));
   const stormTokens = tokens.slice(0, 200);
@@ -366,8 +383,9 @@ async function main() {
   // Throughput: back to back. Latency: at the target rate (back to back it is connections ÷ throughput,
   // e.g. 256 in flight at 2,500 req/s queue ~100 ms whatever the service does).
   const ok = (c) => results[c].saturated.requests.average >= TARGET_RATE && results[c].paced.latency.p99 <= 25 && results[c].paced.requests.average >= 0.95 * TARGET_RATE;
+  const verdict = (c) => (!results[c] ? 'not measured' : ok(c) ? 'met' : 'NOT met');
   console.log(
-    `\ntargets ≥ ${TARGET_RATE.toLocaleString('en-US')} req/s, and p99 ≤ 25 ms at that rate: @64 ${ok(64) ? 'met' : 'NOT met'}, @256 ${ok(256) ? 'met' : 'NOT met'}; ` +
+    `\ntargets ≥ ${TARGET_RATE.toLocaleString('en-US')} req/s, and p99 ≤ 25 ms at that rate: @64 ${verdict(64)}, @256 ${verdict(256)}; ` +
       `double claims ${doubles === 0 ? '0 (met)' : `${doubles} (NOT met)`}`,
   );
 }
