@@ -310,7 +310,7 @@ async function main() {
 
   // Claim storm: 200 readers (each may read every storm case) all claim all 10 at once, in shuffled order.
   log('claim storm: 200 readers × 10 STAT cases');
-  // Taken back afterwards (also on failure), so that a database measured again (--reuse) is as seeded.
+  // Taken back after the storm (also on failure: again at exit, a no-op then), so that a database measured again (--reuse) is as seeded.
   const { rows: grantedPrivileges } = await db.query(
     `INSERT INTO "Privilege" (id, "userId", "hospitalId", "expiresAt")
      SELECT gen_random_uuid(), u.id, h.id, now() + interval '1 year' FROM "User" u, (SELECT DISTINCT "hospitalId" AS id FROM unnest($1::uuid[]) AS x("hospitalId")) h
@@ -349,6 +349,8 @@ async function main() {
   const doubles = [...wins.values()].filter((w) => w.length > 1).length;
   const unclaimed = [...wins.values()].filter((w) => w.length === 0).length;
   const { rows: dbClaims } = await db.query(`SELECT count(*)::int AS n FROM "WorklistItem" WHERE id = ANY($1::uuid[]) AND state = 'CLAIMED'`, [storm.map((s) => s.id)]);
+  // The EXPLAINs below are of reader 0 as seeded.
+  await revokeStormGrants();
   console.log(
     `claim storm: 200 clients × 10 STAT cases in ${stormMs.toFixed(0)} ms: ${Object.entries(statuses).map(([s, n]) => `${n}×${s}`).join(', ')}; ` +
       `double claims ${doubles}, unclaimed ${unclaimed}, claimed in DB ${dbClaims[0].n}/10`,
