@@ -24,7 +24,9 @@ export class AuditService {
    */
   async record(entry: AuditEntry): Promise<void> {
     try {
-      await this.writer.add({ ...this.event(entry), patientIds: [...new Set(entry.patientIds ?? [])], patientSetDigest: entry.patientSet?.digest ?? null });
+      // Completed in place rather than copied: this runs for every read of patient data.
+      const patientIds = entry.patientIds?.length ? [...new Set(entry.patientIds)] : [];
+      await this.writer.add(Object.assign(this.event(entry), { patientIds, patientSetDigest: entry.patientSet?.digest ?? null }));
     } catch (err) {
       this.logger.error({ err, action: entry.action }, 'audit write failed');
       throw err;

@@ -36,11 +36,26 @@ export function sendWorklistPage(req: IncomingMessage, res: ServerResponse, page
     res.writeHead(304).end();
     return;
   }
-  const gzipped = new Negotiator(req).encoding(['gzip', 'identity']) === 'gzip';
+  const gzipped = acceptsGzip(req);
   if (gzipped) res.setHeader('Content-Encoding', 'gzip');
   const body = gzipped ? page.gzipped : page.body;
   res.setHeader('Content-Length', body.length);
   res.end(body);
+}
+
+/** Accept-Encoding values seen and whether they take gzip: clients send a handful, each parsed once. */
+const gzipAccepted = new Map<string, boolean>();
+const ACCEPT_ENCODINGS_KEPT = 100;
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'] ?? '';
+  let gzip = gzipAccepted.get(header);
+  if (gzip === undefined) {
+    gzip = new Negotiator(req).encoding(['gzip', 'identity']) === 'gzip';
+    // Bounded: odd values from odd clients are parsed each time instead of filling memory.
+    if (gzipAccepted.size < ACCEPT_ENCODINGS_KEPT) gzipAccepted.set(header, gzip);
+  }
+  return gzip;
 }
 
 const ALL_SUBSPECIALTIES: readonly string[] = Object.values(Subspecialty);

@@ -6,6 +6,7 @@ import { AccountCache } from '../cache/account-cache.js';
 import type { UserPrincipal } from '../common/principal.js';
 import type { WorklistItemView } from '../contracts/worklist.js';
 import { WorklistEvents } from '../realtime/worklist-events.service.js';
+import type { AccessScope } from '../tenancy/access-scope.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { WorklistCache, type WorklistPage } from './worklist-cache.js';
 import { WorklistRepository, type Claimed, type WorklistFilter, type WorklistRow } from './worklist.repository.js';
@@ -40,6 +41,21 @@ export function presentWorklistItem(w: WorklistRow): WorklistItemView {
   };
 }
 
+/**
+ * A scope's hospitals sorted, and as page keys begin: computed once per scope object, which
+ * TenancyService reuses while it is cached, rather than on every read. The key is a complete JSON
+ * array, so what is appended to it cannot blur the boundary.
+ */
+const sortedScopes = new WeakMap<AccessScope, { hospitalIds: readonly string[]; key: string }>();
+function sortedScope(scope: AccessScope): { hospitalIds: readonly string[]; key: string } {
+  let sorted = sortedScopes.get(scope);
+  if (!sorted) {
+    const hospitalIds = [...scope.hospitalIds].sort();
+    sortedScopes.set(scope, (sorted = { hospitalIds, key: JSON.stringify(hospitalIds) }));
+  }
+  return sorted;
+}
+
 const summary = (w: WorklistRow): CaseSummary => ({ id: w.id, priority: w.priority, modalities: w.study.modalities, hospitalName: w.hospital.name });
 
 export type ListQuery = Omit<WorklistFilter, 'claimedById'> & { mine?: boolean };
@@ -65,11 +81,9 @@ export class WorklistService {
     const readable = user.role === 'RADIOLOGIST' ? await this.readableBy(user) : null;
     const { mine, ...rest } = q;
     const filter: WorklistFilter = { ...rest, claimedById: mine ? user.userId : undefined };
-    const { hospitalIds } = await this.tenancy.scope();
-    const scope = [...hospitalIds].sort();
+    const { hospitalIds: scope, key: scopeKey } = sortedScope(await this.tenancy.scope());
     // Everything the page depends on: who may see what, and what was asked for.
-    const key = JSON.stringify([
-      scope,
+    const key = scopeKey + JSON.stringify([
       readable && [...readable].sort(),
       filter.hospitalId ?? null,
       filter.modality ?? null,
